@@ -1,0 +1,41 @@
+# aqid-contracts: every target is one or two lines a person could type.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PY := .venv/bin/python
+VENV := .venv/.installed
+# Where the contract suite points; empty means "start the embedded reference server".
+BASE_URL ?=
+TOKEN ?=
+PYTEST_ARGS ?=
+
+.PHONY: help venv test contract report serve lint lint-spec docs spec-diff cleanup selftest flake-check bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV): pyproject.toml
+	python3 -m venv .venv && .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+venv: $(VENV) ## Create .venv and install the project (done by every other target)
+
+test: $(VENV) ## The project's own tests (engine, server, specs, fault self-test slice)
+	scripts/pytest-or-fail tests -n 2 $(PYTEST_ARGS)
+
+contract: $(VENV) ## The contract suite: against BASE_URL/TOKEN, or the embedded reference server
+	AQID_BASE_URL=$(BASE_URL) AQID_TOKEN=$(TOKEN) scripts/pytest-or-fail contracts -n 2 --junitxml=reports/contract-junit.xml $(PYTEST_ARGS)
+
+report: $(VENV) ## The contract suite with an HTML report in reports/contract.html
+	AQID_BASE_URL=$(BASE_URL) AQID_TOKEN=$(TOKEN) scripts/pytest-or-fail contracts -n 2 --junitxml=reports/contract-junit.xml --html=reports/contract.html --self-contained-html $(PYTEST_ARGS)
+
+serve: $(VENV) ## Run the reference server on http://127.0.0.1:8000
+	$(PY) -m reference_server --port 8000
+
+lint: $(VENV) ## ruff over the Python code
+	.venv/bin/ruff check contract_suite reference_server spec_tools tests scripts conftest.py
+
+lint-spec: $(VENV) ## Validate spec/*.yaml (one line per file)
+	$(PY) -m spec_tools.validate spec/v1.yaml spec/v2.yaml spec/sandbox.yaml
+
+clean: ## Remove the venv, caches and reports
+	rm -rf .venv reports results build .pytest_cache .ruff_cache

@@ -1,0 +1,6 @@
+"""Root conftest: loads the contract-suite plugin so that `pytest` works from a checkout.
+
+Everything else (options, target, collectors, fixtures) lives in `contract_suite/`.
+"""
+
+pytest_plugins = ["contract_suite.plugin"]

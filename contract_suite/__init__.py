@@ -1,0 +1,1 @@
+"""aqid-contracts: the contract-suite engine, a pytest plugin (see plugin.py)."""

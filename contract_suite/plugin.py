@@ -1,0 +1,1 @@
+"""The pytest plugin: options, target, report header. (Being built: issue 4.)"""
