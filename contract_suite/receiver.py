@@ -1,0 +1,318 @@
+"""The webhook receiver: a real HTTP server on loopback that records what the target delivers.
+
+Modelled on pytest-httpserver: one server per pytest process (bound to 127.0.0.1, port 0),
+and per test fresh *endpoints*, each a distinct path `/aqid-contracts/<run_id>/<slug>` so
+that cleanup-by-tag finds the webhooks pointing at them too. Each endpoint records every
+request (method, path, case-insensitive headers, raw body bytes, arrival time) and answers
+from a programmed sequence of statuses and delays, e.g. "500, 500, then 204" or "sleep
+longer than the target's timeout". `wait()` fails by listing what DID arrive.
+
+The target must be able to reach the receiver: by default at http://127.0.0.1:<port>
+(right for the embedded reference server or a target on this machine); for a remote
+target pass `--receiver-url` (a tunnel or a host address the target can reach that
+forwards to this port). The receiver still binds locally; only the URL given to the
+target changes.
+
+Everything is bounded: body size, recorded requests, handler socket timeouts, programmed
+delays (cut short at stop), and the server thread stops at session end.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+
+from .target import TAG_PREFIX
+
+MAX_BODY_BYTES = 1024 * 1024  # a delivery is a few hundred bytes; 1 MiB is generous
+MAX_RECORDED = 10_000  # per receiver; beyond it requests are answered 503 and not kept
+MAX_DELAY = 120.0  # seconds a programmed answer may sleep
+_SOCKET_TIMEOUT = 30.0  # a client that stalls mid-request cannot hold a thread longer
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How an endpoint answers one request: a status after an optional delay (seconds)."""
+
+    status: int = 204
+    delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 100 <= self.status <= 599 or not 0 <= self.delay <= MAX_DELAY:
+            raise ValueError(f"bad answer {self!r}: status 100..599, delay 0..{MAX_DELAY}s")
+
+
+AnswerLike = Answer | int
+
+
+def _as_answer(value: AnswerLike) -> Answer:
+    return value if isinstance(value, Answer) else Answer(status=value)
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    method: str
+    path: str
+    headers: httpx.Headers  # case-insensitive
+    body: bytes  # exactly the bytes that arrived
+    arrived_at: float  # time.monotonic() when the body was read
+    answered: Answer  # what the endpoint was programmed to answer
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+    def describe(self, since: float | None = None) -> str:
+        """One line for failure messages: when, what, and the delivery headers."""
+        offset = f"+{self.arrived_at - since:.3f}s " if since is not None else ""
+        preview = self.body[:160].decode("utf-8", "replace")
+        more = "…" if len(self.body) > 160 else ""
+        return (
+            f"{offset}{self.method} {self.path} "
+            f"id={self.header('X-AQID-Delivery-Id')} "
+            f"attempt={self.header('X-AQID-Delivery-Attempt')} "
+            f"answered {self.answered.status} after {self.answered.delay}s; "
+            f"body ({len(self.body)} B): {preview}{more}"
+        )
+
+
+class DeliveryWaitTimeout(AssertionError):
+    """The expected deliveries did not arrive (or unexpected ones did) in the time allowed."""
+
+
+@dataclass(eq=False)
+class Endpoint:
+    """One receiving path; a test subscribes a webhook to `url` and asserts on `requests`."""
+
+    receiver: WebhookReceiver
+    slug: str
+    path: str  # local path, /aqid-contracts/<run_id>/<slug>
+    url: str  # the URL the target must be given
+    created_at: float = field(default_factory=time.monotonic)
+    _answers: list[Answer] = field(default_factory=list)
+    _then: Answer = field(default_factory=Answer)
+    _requests: list[ReceivedRequest] = field(default_factory=list)
+
+    def respond_with(self, *answers: AnswerLike, then: AnswerLike = 204) -> Endpoint:
+        """Answer the next requests in order with `answers`, every later one with `then`."""
+        with self.receiver._cond:
+            self._answers = [_as_answer(a) for a in answers]
+            self._then = _as_answer(then)
+        return self
+
+    @property
+    def requests(self) -> list[ReceivedRequest]:
+        with self.receiver._cond:
+            return list(self._requests)
+
+    def wait(self, count: int, timeout: float) -> list[ReceivedRequest]:
+        """Block until `count` requests have arrived (at most `timeout` s); return them all."""
+        deadline = time.monotonic() + timeout
+        with self.receiver._cond:
+            while len(self._requests) < count:
+                left = deadline - time.monotonic()
+                if left <= 0 or self.receiver._stopping.is_set():
+                    raise DeliveryWaitTimeout(
+                        f"expected {count} request(s) at {self.url} within {timeout:.1f}s, "
+                        f"{len(self._requests)} arrived.\n{self.receiver._report(self)}"
+                    )
+                self.receiver._cond.wait(left)
+            return list(self._requests)
+
+    def assert_no_more(self, than: int, within: float) -> list[ReceivedRequest]:
+        """Wait `within` seconds and fail if more than `than` requests arrived by then."""
+        deadline = time.monotonic() + within
+        with self.receiver._cond:
+            while len(self._requests) <= than:
+                left = deadline - time.monotonic()
+                if left <= 0 or self.receiver._stopping.is_set():
+                    return list(self._requests)
+                self.receiver._cond.wait(left)
+            raise DeliveryWaitTimeout(
+                f"expected no more than {than} request(s) at {self.url} "
+                f"within {within:.1f}s, {len(self._requests)} arrived.\n"
+                f"{self.receiver._report(self)}"
+            )
+
+    def assert_no_delivery(self, within: float) -> None:
+        """Negative routing check: nothing arrives here for `within` seconds."""
+        self.assert_no_more(0, within)
+
+    def _next_answer(self) -> Answer:
+        return self._answers.pop(0) if self._answers else self._then
+
+
+class WebhookReceiver:
+    """The HTTP server; `endpoint()` hands out fresh receiving paths under the run tag."""
+
+    def __init__(
+        self, run_id: str, *, public_url: str | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES, max_recorded: int = MAX_RECORDED,
+    ) -> None:
+        self.run_id = run_id
+        self._public_url = public_url.rstrip("/") if public_url else None
+        self.max_body_bytes = max_body_bytes
+        self.max_recorded = max_recorded
+        self._cond = threading.Condition()
+        self._stopping = threading.Event()
+        self._endpoints: dict[str, Endpoint] = {}
+        self._stray: list[ReceivedRequest] = []  # requests to no known endpoint
+        self._recorded = 0
+        self.dropped = 0  # requests refused because of the caps
+        self._counter = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> WebhookReceiver:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server.daemon_threads = True  # a handler stuck in a slow client never blocks exit
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1},
+            name="aqid-webhook-receiver", daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # wakes programmed delays and waiters
+        with self._cond:
+            self._cond.notify_all()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> WebhookReceiver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- addresses -------------------------------------------------------------------------
+    @property
+    def local_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the webhook receiver is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def public_url(self) -> str:
+        """The base URL the target is given: --receiver-url, else the local address."""
+        return self._public_url or self.local_url
+
+    def endpoint(
+        self, name: str = "hook", *answers: AnswerLike, then: AnswerLike = 204
+    ) -> Endpoint:
+        """A fresh receiving path (never reused) whose name includes `name` for readability."""
+        readable = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "hook"
+        slug = f"{readable}-{next(self._counter)}-{secrets.token_hex(3)}"
+        path = f"/{TAG_PREFIX}/{self.run_id}/{slug}"
+        endpoint = Endpoint(self, slug, path, self.public_url + path)
+        endpoint.respond_with(*answers, then=then)
+        with self._cond:
+            self._endpoints[slug] = endpoint
+        return endpoint
+
+    @property
+    def stray(self) -> list[ReceivedRequest]:
+        with self._cond:
+            return list(self._stray)
+
+    def reset(self) -> None:
+        """Forget stray requests (endpoints are per test already and never reused)."""
+        with self._cond:
+            self._stray.clear()
+
+    # -- recording (called from handler threads) ------------------------------------------
+    def _route(self, path: str) -> Endpoint | None:
+        # Match on the tagged tail so a --receiver-url with a path prefix still routes.
+        marker = f"/{TAG_PREFIX}/{self.run_id}/"
+        tail = path.split("?", 1)[0]
+        if marker not in tail:
+            return None
+        slug = tail.split(marker, 1)[1].strip("/")
+        return self._endpoints.get(slug)
+
+    def _record(self, method: str, path: str, headers: httpx.Headers, body: bytes) -> Answer:
+        with self._cond:
+            endpoint = self._route(path)
+            if self._recorded >= self.max_recorded:
+                self.dropped += 1
+                return Answer(503)
+            answer = endpoint._next_answer() if endpoint else Answer(404)
+            request = ReceivedRequest(method, path, headers, body, time.monotonic(), answer)
+            (endpoint._requests if endpoint else self._stray).append(request)
+            self._recorded += 1
+            self._cond.notify_all()
+            return answer
+
+    def _report(self, endpoint: Endpoint) -> str:
+        """What DID arrive: at this endpoint, then anywhere else on this receiver."""
+        lines = [f"Arrived at {endpoint.path}:"]
+        lines += _listing(endpoint._requests, endpoint.created_at) or ["  (nothing)"]
+        others = [r for e in self._endpoints.values() if e is not endpoint for r in e._requests]
+        others = [r for r in others if r.arrived_at >= endpoint.created_at]
+        if others:
+            lines.append("Meanwhile at this test run's other endpoints:")
+            lines += _listing(others[-10:], endpoint.created_at)
+        if self._stray:
+            lines.append("At unknown paths on this receiver:")
+            lines += _listing(self._stray[-10:], endpoint.created_at)
+        if self.dropped:
+            lines.append(f"({self.dropped} request(s) refused: over the receiver's caps)")
+        return "\n".join(lines)
+
+
+def _listing(requests: Iterable[ReceivedRequest], since: float) -> list[str]:
+    return [f"  #{i} {r.describe(since)}" for i, r in enumerate(requests, 1)]
+
+
+def _handler_for(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        timeout = _SOCKET_TIMEOUT
+        server_version = "aqid-contracts-receiver"
+
+        def _handle(self) -> None:
+            length = self.headers.get("Content-Length")
+            if length is None and self.headers.get("Transfer-Encoding"):
+                return self._answer(Answer(411))  # deliveries carry Content-Length
+            try:
+                size = int(length or 0)
+            except ValueError:
+                return self._answer(Answer(400))
+            if size < 0 or size > receiver.max_body_bytes:
+                receiver.dropped += 1
+                return self._answer(Answer(413))  # not read: an oversize body is not kept
+            body = self.rfile.read(size)
+            headers = httpx.Headers(list(self.headers.items()))
+            answer = receiver._record(self.command, self.path, headers, body)
+            if answer.delay:
+                receiver._stopping.wait(answer.delay)
+            self._answer(answer)
+
+        def _answer(self, answer: Answer) -> None:
+            try:
+                self.send_response(answer.status)
+                self.send_header("Content-Length", "0")
+                self.send_header("Connection", "close")
+                self.end_headers()
+            except OSError:
+                pass  # the target gave up (its timeout): that is the point of a slow answer
+            self.close_connection = True
+
+        do_POST = do_GET = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # the recorded requests are the log; stderr noise would hide test output
+
+    return Handler

@@ -1,0 +1,136 @@
+"""contract_suite.receiver: recording, programmed answers, bounded waits, clear failures."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from contract_suite.receiver import Answer, DeliveryWaitTimeout, WebhookReceiver
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver("r1d2") as running:
+        yield running
+
+
+def _post(url: str, body: bytes = b'{"a": 1}', **kwargs: object) -> httpx.Response:
+    headers = {"Content-Type": "application/json", "X-AQID-Delivery-Attempt": "1"}
+    return httpx.post(url, content=body, headers=headers, **kwargs)  # type: ignore[arg-type]
+
+
+def test_an_endpoint_url_is_loopback_and_carries_the_run_tag(receiver: WebhookReceiver) -> None:
+    endpoint = receiver.endpoint("Ping on create!")
+    assert endpoint.url.startswith(receiver.local_url + "/aqid-contracts/r1d2/ping-on-create-")
+    assert receiver.local_url.startswith("http://127.0.0.1:")
+    assert receiver.endpoint("Ping on create!").url != endpoint.url
+
+
+def test_a_receiver_url_changes_only_the_address_given_to_the_target() -> None:
+    with WebhookReceiver("r1d2", public_url="https://tunnel.invalid/base/") as receiver:
+        endpoint = receiver.endpoint("x")
+        assert endpoint.url.startswith("https://tunnel.invalid/base/aqid-contracts/r1d2/x-")
+        # A tunnel that keeps its path prefix still routes to the endpoint.
+        httpx.post(receiver.local_url + "/base" + endpoint.path, content=b"{}")
+        assert len(endpoint.wait(1, timeout=5)) == 1
+
+
+def test_a_request_is_recorded_exactly(receiver: WebhookReceiver) -> None:
+    endpoint = receiver.endpoint()
+    body = b'{"webhook": {"uuid": "x"},  "data": ["ping"]}'  # odd spacing must survive
+    before = time.monotonic()
+    assert _post(endpoint.url, body).status_code == 204
+    (request,) = endpoint.wait(1, timeout=5)
+    assert request.body == body
+    assert request.method == "POST"
+    assert request.path == endpoint.path
+    assert request.header("content-type") == "application/json"
+    assert request.headers["X-AQID-DELIVERY-ATTEMPT"] == "1"
+    assert before <= request.arrived_at <= time.monotonic()
+
+
+def test_programmed_answers_are_used_in_order_then_the_default(receiver: WebhookReceiver) -> None:
+    endpoint = receiver.endpoint("retry", 500, Answer(503), then=200)
+    statuses = [_post(endpoint.url).status_code for _ in range(4)]
+    assert statuses == [500, 503, 200, 200]
+    assert [r.answered.status for r in endpoint.requests] == statuses
+
+
+def test_a_delayed_answer_makes_a_short_client_timeout(receiver: WebhookReceiver) -> None:
+    endpoint = receiver.endpoint("slow", Answer(204, delay=1.0))
+    with pytest.raises(httpx.ReadTimeout):
+        _post(endpoint.url, timeout=0.2)
+    assert len(endpoint.wait(1, timeout=5)) == 1  # recorded on arrival, before the delay
+
+
+def test_wait_fails_by_listing_what_did_arrive(receiver: WebhookReceiver) -> None:
+    endpoint = receiver.endpoint("mine")
+    other = receiver.endpoint("other")
+    _post(endpoint.url, b'{"trigger": {"alias": "ping"}}')
+    _post(other.url, b'{"trigger": {"alias": "client.created"}}')
+    _post(receiver.local_url + "/nowhere", b"stray")
+    with pytest.raises(DeliveryWaitTimeout) as failure:
+        endpoint.wait(2, timeout=0.3)
+    message = str(failure.value)
+    assert "expected 2 request(s)" in message and "1 arrived" in message
+    assert '"alias": "ping"' in message
+    assert "other endpoints" in message and "client.created" in message
+    assert "unknown paths" in message and "/nowhere" in message
+
+
+def test_wait_returns_as_soon_as_the_count_is_reached(receiver: WebhookReceiver) -> None:
+    endpoint = receiver.endpoint()
+    _post(endpoint.url)
+    started = time.monotonic()
+    endpoint.wait(1, timeout=30)
+    assert time.monotonic() - started < 1
+
+
+def test_assert_no_delivery_passes_on_silence_and_fails_on_arrival(
+    receiver: WebhookReceiver,
+) -> None:
+    quiet, noisy = receiver.endpoint("quiet"), receiver.endpoint("noisy")
+    _post(noisy.url)
+    quiet.assert_no_delivery(within=0.2)
+    with pytest.raises(DeliveryWaitTimeout, match="expected no more than 0"):
+        noisy.assert_no_delivery(within=0.2)
+    noisy.assert_no_more(than=1, within=0.1)
+
+
+def test_an_oversize_body_is_refused_and_not_kept() -> None:
+    with WebhookReceiver("r1d2", max_body_bytes=10) as receiver:
+        endpoint = receiver.endpoint()
+        assert _post(endpoint.url, b"x" * 11).status_code == 413
+        assert endpoint.requests == [] and receiver.dropped == 1
+
+
+def test_the_recording_cap_is_enforced() -> None:
+    with WebhookReceiver("r1d2", max_recorded=2) as receiver:
+        endpoint = receiver.endpoint()
+        statuses = [_post(endpoint.url).status_code for _ in range(3)]
+        assert statuses == [204, 204, 503]
+        assert len(endpoint.requests) == 2
+
+
+def test_stop_cuts_programmed_delays_short_and_frees_the_port() -> None:
+    receiver = WebhookReceiver("r1d2").start()
+    endpoint = receiver.endpoint("slow", Answer(204, delay=60))
+    url = endpoint.url
+    with contextlib.suppress(httpx.ReadTimeout):
+        _post(url, timeout=0.2)
+    started = time.monotonic()
+    receiver.stop()
+    assert time.monotonic() - started < 5
+    with pytest.raises(httpx.ConnectError):
+        _post(url, timeout=1)
+
+
+def test_bad_answers_are_refused() -> None:
+    with pytest.raises(ValueError, match="status 100..599"):
+        Answer(status=42)
+    with pytest.raises(ValueError, match="delay"):
+        Answer(delay=-1)
