@@ -1,0 +1,74 @@
+"""Pages: the query (page, limit/per_page) and the v1 and v2 list envelopes."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from reference_server.config import Settings
+from reference_server.validation import query_int
+
+MAX_PAGE_SIZE = 100
+V1_DEFAULT_PER_PAGE = 25
+V2_DEFAULT_LIMIT = 25  # not part of the contract (the `default-page-size-7` variant varies it)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+
+def page_request(request: Request, size_param: str, default_size: int) -> PageRequest:
+    return PageRequest(query_int(request, "page", 1, 1),
+                       query_int(request, size_param, default_size, 1, MAX_PAGE_SIZE))
+
+
+def v2_default_limit(settings: Settings) -> int:
+    return 7 if settings.has_variant("default-page-size-7") else V2_DEFAULT_LIMIT
+
+
+def _total_pages(total: int, size: int) -> int:
+    return max(1, math.ceil(total / size))
+
+
+def _neighbours(request: Request, page: int, total_pages: int) -> tuple[str | None, str | None]:
+    """URLs of the next and previous pages, keeping the rest of the query."""
+    def url(number: int) -> str:
+        return str(request.url.include_query_params(page=number))
+
+    following = url(page + 1) if page < total_pages else None
+    previous = url(min(page - 1, total_pages)) if page > 1 else None
+    return following, previous
+
+
+def v2_list(request: Request, settings: Settings, data: list[Any], total: int,
+            req: PageRequest) -> dict[str, Any]:
+    pages = _total_pages(total, req.size)
+    links: dict[str, str | None] | None = None
+    if pages > 1:
+        following, previous = _neighbours(request, req.page, pages)
+        links = {"next": following, "previous": previous}
+    elif settings.has_fault("v2-links-not-null-on-single-page"):
+        links = {"next": None, "previous": None}
+    count = total if settings.has_fault("v2-count-is-total") else len(data)
+    return {"object": "paginated_list", "data": data, "total": total, "count": count,
+            "limit": req.size, "current_page": req.page, "total_pages": pages, "links": links}
+
+
+def v1_list(request: Request, data: list[Any], total: int, req: PageRequest) -> dict[str, Any]:
+    pages = _total_pages(total, req.size)
+    links: dict[str, str] | list[Any] = []
+    if pages > 1:
+        following, previous = _neighbours(request, req.page, pages)
+        links = {k: v for k, v in (("next", following), ("previous", previous)) if v}
+    pagination = {"total": total, "count": len(data), "per_page": req.size,
+                  "current_page": req.page, "total_pages": pages, "links": links}
+    return {"data": data, "meta": {"pagination": pagination}}

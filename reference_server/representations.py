@@ -1,0 +1,94 @@
+"""The v1 and v2 shapes of one stored row: the two versions are two views of one resource."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from reference_server.config import Settings
+from reference_server.store import Delivery, Webhook
+
+# The request headers a delivery log shows (the attempt counter is sent but not logged).
+LOGGED_REQUEST_HEADERS = ("Content-Length", "Host", "User-Agent", "Content-Type",
+                          "X-AQID-Signature", "X-AQID-Delivery-Id")
+
+
+def iso_z(stamp: float) -> str:
+    """v2 form: RFC 3339 UTC, seconds, `Z`."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(stamp)))
+
+
+def iso_offset(stamp: float) -> str:
+    """v1 form: the same instant with a `+00:00` offset."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(int(stamp)))
+
+
+def webhook_v2(hook: Webhook, settings: Settings) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "object": "webhook", "id": hook.id, "uuid": hook.uuid, "url": hook.url,
+        "secret": hook.secret, "events": list(hook.events), "is_enabled": hook.is_enabled,
+        "created_at": iso_z(hook.created_at), "updated_at": iso_z(hook.updated_at),
+    }
+    if settings.has_fault("v2-missing-object-tag"):
+        del body["object"]
+    if settings.has_variant("extra-fields"):
+        body["description"] = None
+    return body
+
+
+def webhook_v1(hook: Webhook, settings: Settings) -> dict[str, Any]:
+    events: Any = ",".join(hook.events)
+    if settings.has_fault("v1-events-as-array"):
+        events = list(hook.events)
+    body: dict[str, Any] = {
+        "id": hook.id, "url": hook.url, "events": events, "active": hook.is_enabled,
+        "secret": hook.secret, "created_at": iso_offset(hook.created_at),
+        "updated_at": iso_offset(hook.updated_at),
+    }
+    if settings.has_variant("extra-fields"):
+        body["description"] = None
+    return body
+
+
+def _logged_headers(delivery: Delivery) -> dict[str, str]:
+    return {name: delivery.request_headers[name] for name in LOGGED_REQUEST_HEADERS
+            if name in delivery.request_headers}
+
+
+def delivery_failed(delivery: Delivery) -> bool:
+    """v1 `failed`: the last attempt so far was not 2xx (nothing attempted yet: not failed,
+    unless the delivery was given up before its first attempt)."""
+    attempted = delivery.attempts > 0 or delivery.state != "pending"
+    return attempted and not delivery.status_code.startswith("2")
+
+
+def delivery_v2(delivery: Delivery, settings: Settings) -> dict[str, Any]:
+    payload = json.loads(delivery.body)
+    return {
+        "object": "webhook_delivery", "id": delivery.id, "uuid": delivery.uuid,
+        "event": delivery.event, "attempts": delivery.attempts,
+        "request": {
+            "url": delivery.url, "method": "POST", "headers": _logged_headers(delivery),
+            "body": {"uuid": delivery.uuid, "event": delivery.event,
+                     "sent_at": iso_z(delivery.last_sent_at), "data": payload.get("data")},
+        },
+        "response": {"status_code": delivery.status_code,
+                     "headers": dict(delivery.response_headers),
+                     "body": delivery.response_body},
+        "last_sent_at": iso_z(delivery.last_sent_at),
+    }
+
+
+def delivery_v1(delivery: Delivery, settings: Settings) -> dict[str, Any]:
+    headers = {"Request URL": delivery.url, "Request method": "POST",
+               **_logged_headers(delivery)}
+    return {
+        "id": delivery.id, "uuid": delivery.uuid, "status": delivery.status_code,
+        "failed": delivery_failed(delivery),
+        "request": {"headers": headers, "body": json.loads(delivery.body)},
+        "response": {"headers": dict(delivery.response_headers),
+                     "body": delivery.response_body},
+        "attempts": delivery.attempts,
+        "last_delivered_at": iso_offset(delivery.last_sent_at),
+    }

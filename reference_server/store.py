@@ -1,0 +1,272 @@
+"""The one SQLite store behind both API versions: webhooks, delivery logs, failure tallies.
+
+One connection guarded by a lock: the request handlers and the delivery workers share it,
+every operation is short, and a single writer makes ids and counts trivially race-free.
+WAL keeps a restart cheap and the file consistent if the process is killed.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS webhooks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL, team TEXT NOT NULL, url TEXT NOT NULL, events TEXT NOT NULL,
+    is_enabled INTEGER NOT NULL, secret TEXT NOT NULL,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    failure_tally INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS webhooks_team ON webhooks (team, id);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL, webhook_id INTEGER NOT NULL, event TEXT NOT NULL,
+    url TEXT NOT NULL, body TEXT NOT NULL, request_headers TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, status_code TEXT NOT NULL DEFAULT '0',
+    response_headers TEXT NOT NULL DEFAULT '{}', response_body TEXT NOT NULL DEFAULT 'null',
+    state TEXT NOT NULL DEFAULT 'pending', created_at REAL NOT NULL, last_sent_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_webhook ON deliveries (webhook_id, id);
+"""
+
+
+@dataclass(frozen=True)
+class Webhook:
+    id: int
+    uuid: str
+    team: str
+    url: str
+    events: list[str]
+    is_enabled: bool
+    secret: str
+    created_at: int  # unix seconds: both versions render seconds
+    updated_at: int
+    failure_tally: int
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    uuid: str
+    webhook_id: int
+    event: str
+    url: str
+    body: str  # the exact payload text sent (UTF-8), so logs show what was signed
+    request_headers: dict[str, str]
+    attempts: int
+    status_code: str
+    response_headers: dict[str, str]
+    response_body: Any
+    state: str  # pending | succeeded | failed | stopped
+    created_at: float
+    last_sent_at: float
+
+
+def _webhook(row: sqlite3.Row) -> Webhook:
+    return Webhook(row["id"], row["uuid"], row["team"], row["url"], json.loads(row["events"]),
+                   bool(row["is_enabled"]), row["secret"], row["created_at"],
+                   row["updated_at"], row["failure_tally"])
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    return Delivery(row["id"], row["uuid"], row["webhook_id"], row["event"], row["url"],
+                    row["body"], json.loads(row["request_headers"]), row["attempts"],
+                    row["status_code"], json.loads(row["response_headers"]),
+                    json.loads(row["response_body"]), row["state"], row["created_at"],
+                    row["last_sent_at"])
+
+
+class Store:
+    def __init__(self, path: str) -> None:
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- webhooks -------------------------------------------------------------------------
+    def create_webhook(self, team: str, url: str, events: list[str], is_enabled: bool,
+                       *, now: int | None = None) -> Webhook:
+        stamp = int(time.time()) if now is None else now
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO webhooks (uuid, team, url, events, is_enabled, secret, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (str(uuid.uuid4()), team, url, json.dumps(events), int(is_enabled),
+                 secrets.token_hex(32), stamp, stamp))
+            row = db.execute("SELECT * FROM webhooks WHERE id = ?", (cur.lastrowid,)).fetchone()
+        return _webhook(row)
+
+    def get_webhook(self, webhook_id: int, team: str | None) -> Webhook | None:
+        """The webhook if it exists and (unless team is None) belongs to `team`."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
+        if row is None or (team is not None and row["team"] != team):
+            return None
+        return _webhook(row)
+
+    def list_webhooks(self, team: str, enabled: bool | None, offset: int,
+                      limit: int) -> tuple[list[Webhook], int]:
+        where, args = "team = ?", [team]
+        if enabled is not None:
+            where, args = where + " AND is_enabled = ?", [team, int(enabled)]
+        with self._lock:
+            total = self._db.execute(f"SELECT COUNT(*) FROM webhooks WHERE {where}", args
+                                     ).fetchone()[0]
+            rows = self._db.execute(
+                f"SELECT * FROM webhooks WHERE {where} ORDER BY id LIMIT ? OFFSET ?",
+                [*args, limit, offset]).fetchall() if offset < total else []
+        return [_webhook(r) for r in rows], total
+
+    def update_webhook(self, webhook_id: int, team: str | None, *, url: str | None = None,
+                       events: list[str] | None = None, is_enabled: bool | None = None,
+                       persist: bool = True) -> tuple[Webhook, Webhook] | None:
+        """Apply the given fields; answer (before, after) or None when not found.
+
+        `updated_at` becomes max(now, before + 1 s): timestamps render whole seconds, and
+        the contract says it *moves* on every update, even two updates in one second.
+        Re-enabling resets the failure tally.
+        """
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
+            if row is None or (team is not None and row["team"] != team):
+                return None
+            before = _webhook(row)
+            after = Webhook(
+                before.id, before.uuid, before.team,
+                before.url if url is None else url,
+                before.events if events is None else events,
+                before.is_enabled if is_enabled is None else is_enabled,
+                before.secret, before.created_at,
+                max(int(time.time()), before.updated_at + 1),
+                0 if (is_enabled and not before.is_enabled) else before.failure_tally)
+            if persist:
+                db.execute(
+                    "UPDATE webhooks SET url = ?, events = ?, is_enabled = ?, updated_at = ?,"
+                    " failure_tally = ? WHERE id = ?",
+                    (after.url, json.dumps(after.events), int(after.is_enabled),
+                     after.updated_at, after.failure_tally, after.id))
+        return before, after
+
+    def delete_webhook(self, webhook_id: int, team: str | None) -> Webhook | None:
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
+            if row is None or (team is not None and row["team"] != team):
+                return None
+            db.execute("DELETE FROM webhooks WHERE id = ?", (webhook_id,))
+            db.execute("DELETE FROM deliveries WHERE webhook_id = ?", (webhook_id,))
+        return _webhook(row)
+
+    def record_outcome(self, webhook_id: int, *, success: bool, disable_after: int) -> bool:
+        """Count a payload's final outcome; answer True if it just disabled the webhook."""
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
+            if row is None:
+                return False
+            if success:
+                db.execute("UPDATE webhooks SET failure_tally = 0 WHERE id = ?", (webhook_id,))
+                return False
+            tally = row["failure_tally"] + 1
+            disable = bool(row["is_enabled"]) and tally >= disable_after
+            db.execute(
+                "UPDATE webhooks SET failure_tally = ?, is_enabled = ?, updated_at = ?"
+                " WHERE id = ?",
+                (tally, 0 if disable else row["is_enabled"],
+                 max(int(time.time()), row["updated_at"] + 1) if disable else row["updated_at"],
+                 webhook_id))
+            return disable
+
+    def webhooks_for_team(self, team: str) -> list[Webhook]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM webhooks WHERE team = ? AND is_enabled = 1"
+                                    " ORDER BY id", (team,)).fetchall()
+        return [_webhook(r) for r in rows]
+
+    def count_webhooks(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM webhooks").fetchone()[0]
+
+    def start_ids_at(self, first_id: int) -> None:
+        """Make the next webhook id `first_id` (used by the `prepopulated` variant)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM sqlite_sequence WHERE name = 'webhooks'")
+            db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('webhooks', ?)",
+                       (first_id - 1,))
+
+    # -- deliveries -----------------------------------------------------------------------
+    def create_delivery(self, webhook_id: int, event: str, url: str, body: str,
+                        request_headers: dict[str, str], delivery_uuid: str) -> Delivery:
+        now = time.time()
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO deliveries (uuid, webhook_id, event, url, body, request_headers,"
+                " created_at, last_sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (delivery_uuid, webhook_id, event, url, body, json.dumps(request_headers),
+                 now, now))
+            row = db.execute("SELECT * FROM deliveries WHERE id = ?", (cur.lastrowid,)).fetchone()
+        return _delivery(row)
+
+    def record_attempt(self, delivery_id: int, *, attempts: int, status_code: str,
+                       response_headers: dict[str, str], response_body: Any, state: str,
+                       request_headers: dict[str, str] | None = None) -> None:
+        """Keep the latest attempt only: the log shows the last request and response."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE deliveries SET attempts = ?, status_code = ?, response_headers = ?,"
+                " response_body = ?, state = ?, last_sent_at = ?,"
+                " request_headers = COALESCE(?, request_headers) WHERE id = ?",
+                (attempts, status_code, json.dumps(response_headers), json.dumps(response_body),
+                 state, time.time(),
+                 None if request_headers is None else json.dumps(request_headers), delivery_id))
+
+    def set_delivery_state(self, delivery_id: int, state: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE deliveries SET state = ? WHERE id = ?", (state, delivery_id))
+
+    def get_delivery(self, delivery_id: int) -> Delivery | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)
+                                   ).fetchone()
+        return None if row is None else _delivery(row)
+
+    def list_deliveries(self, webhook_id: int, offset: int,
+                        limit: int) -> tuple[list[Delivery], int]:
+        """Newest first."""
+        with self._lock:
+            total = self._db.execute("SELECT COUNT(*) FROM deliveries WHERE webhook_id = ?",
+                                     (webhook_id,)).fetchone()[0]
+            rows = self._db.execute(
+                "SELECT * FROM deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+                (webhook_id, limit, offset)).fetchall() if offset < total else []
+        return [_delivery(r) for r in rows], total
+
+    def pending_deliveries(self) -> list[Delivery]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM deliveries WHERE state = 'pending'"
+                                    " ORDER BY id").fetchall()
+        return [_delivery(r) for r in rows]

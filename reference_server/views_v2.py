@@ -1,0 +1,111 @@
+"""The v2 API under /api/v2: webhooks and their delivery logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from reference_server import webhooks
+from reference_server.auth import authenticate, authenticate_writer
+from reference_server.pagination import page_request, v2_default_limit, v2_list
+from reference_server.representations import delivery_v2, webhook_v2
+from reference_server.responses import invalid, json_response, settings_of
+from reference_server.routing import path
+from reference_server.validation import (
+    Errors,
+    boolean_errors,
+    events_list_errors,
+    json_object_body,
+    query_bool,
+    raise_if,
+    require,
+    url_errors,
+)
+
+WRITABLE = ("url", "events", "is_enabled")
+
+
+def _field_errors(fields: dict[str, Any]) -> Errors:
+    errors: Errors = {}
+    if "url" in fields and (messages := url_errors(fields["url"])):
+        errors["url"] = messages
+    if "events" in fields:
+        errors.update(events_list_errors(fields["events"]))
+    if "is_enabled" in fields and (messages := boolean_errors(fields["is_enabled"],
+                                                                "is_enabled")):
+        errors["is_enabled"] = messages
+    return errors
+
+
+async def list_webhooks(request: Request) -> Response:
+    grant = authenticate(request)
+    settings = settings_of(request)
+    page = page_request(request, "limit", v2_default_limit(settings))
+    enabled = query_bool(request, "enabled")
+    if settings.has_fault("enabled-filter-ignored"):
+        enabled = None
+    rows, total = webhooks.store_of(request).list_webhooks(grant.team, enabled, page.offset,
+                                                           page.size)
+    data = [webhook_v2(row, settings) for row in rows]
+    return json_response(request, v2_list(request, settings, data, total, page))
+
+
+async def create_webhook(request: Request) -> Response:
+    grant = authenticate_writer(request)
+    body = await json_object_body(request)
+    raise_if({**require(body, ("url", "events")), **_field_errors(body)})
+    hook = webhooks.create(request, grant, body["url"], body["events"],
+                           body.get("is_enabled", True))
+    settings = settings_of(request)
+    status = 200 if settings.has_fault("v2-create-returns-200") else 201
+    return json_response(request, webhook_v2(hook, settings), status)
+
+
+async def retrieve_webhook(request: Request) -> Response:
+    grant = authenticate(request)
+    hook = webhooks.find(request, grant, retrieving=True)
+    return json_response(request, webhook_v2(hook, settings_of(request)))
+
+
+async def update_webhook(request: Request) -> Response:
+    grant = authenticate_writer(request)
+    webhooks.find(request, grant)
+    body = await json_object_body(request)
+    # Read-only and unknown fields are ignored; nothing writable left means nothing to do.
+    fields = {name: body[name] for name in WRITABLE if name in body}
+    if not fields:
+        raise invalid({"body": ["Send at least one of: url, events, is_enabled."]})
+    raise_if(_field_errors(fields))
+    if settings_of(request).has_fault("patch-replaces-whole"):
+        fields = {"events": ["*"], "is_enabled": True, **fields}
+    hook = webhooks.update(request, grant, **fields)
+    return json_response(request, webhook_v2(hook, settings_of(request)))
+
+
+async def delete_webhook(request: Request) -> Response:
+    grant = authenticate_writer(request)
+    hook = webhooks.delete(request, grant)
+    settings = settings_of(request)
+    if settings.has_fault("v2-delete-returns-200-with-body"):
+        return json_response(request, webhook_v2(hook, settings))
+    return Response(status_code=204)
+
+
+async def list_deliveries(request: Request) -> Response:
+    grant = authenticate(request)
+    settings = settings_of(request)
+    hook = webhooks.find(request, grant)
+    page = page_request(request, "limit", v2_default_limit(settings))
+    rows, total = webhooks.store_of(request).list_deliveries(hook.id, page.offset, page.size)
+    data = [delivery_v2(row, settings) for row in rows]
+    return json_response(request, v2_list(request, settings, data, total, page))
+
+
+ROUTES = [
+    path("/api/v2/webhooks", GET=list_webhooks, POST=create_webhook),
+    path("/api/v2/webhooks/{id}", GET=retrieve_webhook, PATCH=update_webhook,
+         DELETE=delete_webhook),
+    path("/api/v2/webhooks/{id}/deliveries", GET=list_deliveries),
+]

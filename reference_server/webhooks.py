@@ -1,0 +1,72 @@
+"""Webhook operations both versions share: find, create, update, delete (with pings)."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.requests import Request
+
+from reference_server.config import Settings, TokenGrant
+from reference_server.deliveries import Dispatcher
+from reference_server.events import PING
+from reference_server.responses import settings_of, webhook_not_found
+from reference_server.store import Store, Webhook
+
+PING_DATA = ["ping"]
+_ID = re.compile(r"[0-9]{1,18}")  # beyond SQLite's integer range it cannot exist anyway
+
+
+def store_of(request: Request) -> Store:
+    return request.app.state.store
+
+
+def dispatcher_of(request: Request) -> Dispatcher:
+    return request.app.state.dispatcher
+
+
+def webhook_id(request: Request) -> int:
+    """The path id; a non-numeric id is simply a webhook that does not exist."""
+    raw = request.path_params["id"]
+    if not _ID.fullmatch(raw):
+        raise webhook_not_found()
+    return int(raw)
+
+
+def find(request: Request, grant: TokenGrant, *, retrieving: bool = False) -> Webhook:
+    """The caller's webhook with the path id, or 404 (another team's id looks unknown)."""
+    settings = settings_of(request)
+    team = None if retrieving and settings.has_fault("other-team-visible") else grant.team
+    hook = store_of(request).get_webhook(webhook_id(request), team)
+    if hook is None:
+        raise webhook_not_found()
+    return hook
+
+
+def create(request: Request, grant: TokenGrant, url: str, events: list[str],
+           is_enabled: bool) -> Webhook:
+    hook = store_of(request).create_webhook(grant.team, url, events, is_enabled)
+    if hook.is_enabled:
+        dispatcher_of(request).deliver(hook, PING, PING_DATA)
+    return hook
+
+
+def update(request: Request, grant: TokenGrant, *, url: str | None = None,
+           events: list[str] | None = None, is_enabled: bool | None = None) -> Webhook:
+    """Apply the changes; re-enabling (false -> true) pings the webhook."""
+    settings: Settings = settings_of(request)
+    result = store_of(request).update_webhook(
+        webhook_id(request), grant.team, url=url, events=events, is_enabled=is_enabled,
+        persist=not settings.has_fault("update-not-stored"))
+    if result is None:
+        raise webhook_not_found()
+    before, after = result
+    if after.is_enabled and not before.is_enabled:
+        dispatcher_of(request).deliver(after, PING, PING_DATA)
+    return after
+
+
+def delete(request: Request, grant: TokenGrant) -> Webhook:
+    hook = store_of(request).delete_webhook(webhook_id(request), grant.team)
+    if hook is None:
+        raise webhook_not_found()
+    return hook
