@@ -102,6 +102,18 @@ def non_null_variant(schema: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     return schema, False
 
 
+def object_variant(schema: dict[str, Any]) -> dict[str, Any]:
+    """The branch of a `oneOf/anyOf` that has fields (`[]` or `{next, previous}` -> the
+    object), so nested fields of such unions are still listed; else the schema itself."""
+    schema, _ = non_null_variant(schema)
+    for key in ("oneOf", "anyOf"):
+        branches = [merge_all_of(b) for b in schema.get(key) or []]
+        with_fields = [b for b in branches if "properties" in b]
+        if "properties" not in schema and len(with_fields) == 1:
+            return with_fields[0]
+    return schema
+
+
 _JSON_TYPE = {bool: "boolean", int: "integer", float: "number", str: "string",
               list: "array", dict: "object", type(None): "null"}
 
@@ -160,7 +172,7 @@ class Field:
 def body_fields(schema: Any, prefix: str = "") -> dict[str, Field]:
     """Every named field of a body schema, nested objects and array items included."""
     found: dict[str, Field] = {}
-    schema, _ = non_null_variant(merge_all_of(schema))
+    schema = object_variant(merge_all_of(schema))
     if isinstance(schema.get("items"), dict) and "properties" not in schema:
         return body_fields(schema["items"], f"{prefix}[]" if prefix else "[]")
     required = set(schema.get("required", []))
@@ -168,7 +180,7 @@ def body_fields(schema: Any, prefix: str = "") -> dict[str, Field]:
         path = f"{prefix}.{name}" if prefix else name
         sub = merge_all_of(sub)
         found[path] = Field(path, sub, name in required)
-        inner, _ = non_null_variant(sub)
+        inner = object_variant(sub)
         if "properties" in inner or isinstance(inner.get("items"), dict):
             found.update(body_fields(inner, path))
     found.pop("[]", None)
