@@ -19,12 +19,13 @@ delays (cut short at stop), and the server thread stops at session end.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -51,6 +52,7 @@ class Answer:
 
 
 AnswerLike = Answer | int
+Match = Callable[["ReceivedRequest"], bool]
 
 
 def _as_answer(value: AnswerLike) -> Answer:
@@ -98,13 +100,21 @@ class Endpoint:
     created_at: float = field(default_factory=time.monotonic)
     _answers: list[Answer] = field(default_factory=list)
     _then: Answer = field(default_factory=Answer)
+    _to: Match | None = None  # which requests the programme applies to; others get 204
     _requests: list[ReceivedRequest] = field(default_factory=list)
 
-    def respond_with(self, *answers: AnswerLike, then: AnswerLike = 204) -> Endpoint:
-        """Answer the next requests in order with `answers`, every later one with `then`."""
+    def respond_with(
+        self, *answers: AnswerLike, then: AnswerLike = 204, to: Match | None = None
+    ) -> Endpoint:
+        """Answer the next requests in order with `answers`, every later one with `then`.
+
+        With `to`, only the requests it matches follow this programme (e.g. one test's
+        event, leaving the webhook's ping alone); the others are answered 204 at once.
+        """
         with self.receiver._cond:
             self._answers = [_as_answer(a) for a in answers]
             self._then = _as_answer(then)
+            self._to = to
         return self
 
     @property
@@ -112,40 +122,52 @@ class Endpoint:
         with self.receiver._cond:
             return list(self._requests)
 
-    def wait(self, count: int, timeout: float) -> list[ReceivedRequest]:
-        """Block until `count` requests have arrived (at most `timeout` s); return them all."""
+    def matching(self, match: Match | None = None) -> list[ReceivedRequest]:
+        with self.receiver._cond:
+            return [r for r in self._requests if match is None or match(r)]
+
+    def wait(
+        self, count: int, timeout: float, match: Match | None = None
+    ) -> list[ReceivedRequest]:
+        """Block until `count` requests (that `match`) arrived, at most `timeout` s; return them.
+
+        `match` narrows what counts, e.g. to one test's events on a `*` subscription.
+        """
         deadline = time.monotonic() + timeout
         with self.receiver._cond:
-            while len(self._requests) < count:
+            while len(found := self.matching(match)) < count:
                 left = deadline - time.monotonic()
                 if left <= 0 or self.receiver._stopping.is_set():
                     raise DeliveryWaitTimeout(
-                        f"expected {count} request(s) at {self.url} within {timeout:.1f}s, "
-                        f"{len(self._requests)} arrived.\n{self.receiver._report(self)}"
+                        f"expected {count} {_which(match)}request(s) at {self.url} within "
+                        f"{timeout:.1f}s, {len(found)} arrived.\n{self.receiver._report(self)}"
                     )
                 self.receiver._cond.wait(left)
-            return list(self._requests)
+            return found
 
-    def assert_no_more(self, than: int, within: float) -> list[ReceivedRequest]:
-        """Wait `within` seconds and fail if more than `than` requests arrived by then."""
+    def assert_no_more(
+        self, than: int, within: float, match: Match | None = None
+    ) -> list[ReceivedRequest]:
+        """Wait `within` seconds and fail if more than `than` (matching) requests arrived."""
         deadline = time.monotonic() + within
         with self.receiver._cond:
-            while len(self._requests) <= than:
+            while len(found := self.matching(match)) <= than:
                 left = deadline - time.monotonic()
                 if left <= 0 or self.receiver._stopping.is_set():
-                    return list(self._requests)
+                    return found
                 self.receiver._cond.wait(left)
             raise DeliveryWaitTimeout(
-                f"expected no more than {than} request(s) at {self.url} "
-                f"within {within:.1f}s, {len(self._requests)} arrived.\n"
-                f"{self.receiver._report(self)}"
+                f"expected no more than {than} {_which(match)}request(s) at {self.url} "
+                f"within {within:.1f}s, {len(found)} arrived.\n{self.receiver._report(self)}"
             )
 
-    def assert_no_delivery(self, within: float) -> None:
-        """Negative routing check: nothing arrives here for `within` seconds."""
-        self.assert_no_more(0, within)
+    def assert_no_delivery(self, within: float, match: Match | None = None) -> None:
+        """Negative routing check: nothing (that `match`) arrives here for `within` seconds."""
+        self.assert_no_more(0, within, match)
 
-    def _next_answer(self) -> Answer:
+    def _next_answer(self, request: ReceivedRequest) -> Answer:
+        if self._to is not None and not self._to(request):
+            return Answer()
         return self._answers.pop(0) if self._answers else self._then
 
 
@@ -153,11 +175,12 @@ class WebhookReceiver:
     """The HTTP server; `endpoint()` hands out fresh receiving paths under the run tag."""
 
     def __init__(
-        self, run_id: str, *, public_url: str | None = None,
+        self, run_id: str, *, public_url: str | None = None, port: int = 0,
         max_body_bytes: int = MAX_BODY_BYTES, max_recorded: int = MAX_RECORDED,
     ) -> None:
         self.run_id = run_id
         self._public_url = public_url.rstrip("/") if public_url else None
+        self.port = port  # 0: any free port; a fixed one when a tunnel forwards to it
         self.max_body_bytes = max_body_bytes
         self.max_recorded = max_recorded
         self._cond = threading.Condition()
@@ -172,7 +195,7 @@ class WebhookReceiver:
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> WebhookReceiver:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
         server.daemon_threads = True  # a handler stuck in a slow client never blocks exit
         self._server = server
         self._thread = threading.Thread(
@@ -249,12 +272,14 @@ class WebhookReceiver:
             if self._recorded >= self.max_recorded:
                 self.dropped += 1
                 return Answer(503)
-            answer = endpoint._next_answer() if endpoint else Answer(404)
-            request = ReceivedRequest(method, path, headers, body, time.monotonic(), answer)
+            request = ReceivedRequest(method, path, headers, body, time.monotonic(), Answer(404))
+            if endpoint is not None:
+                answer = endpoint._next_answer(request)
+                request = dataclasses.replace(request, answered=answer)
             (endpoint._requests if endpoint else self._stray).append(request)
             self._recorded += 1
             self._cond.notify_all()
-            return answer
+            return request.answered
 
     def _report(self, endpoint: Endpoint) -> str:
         """What DID arrive: at this endpoint, then anywhere else on this receiver."""
@@ -271,6 +296,10 @@ class WebhookReceiver:
         if self.dropped:
             lines.append(f"({self.dropped} request(s) refused: over the receiver's caps)")
         return "\n".join(lines)
+
+
+def _which(match: Match | None) -> str:
+    return f"[{getattr(match, 'description', 'matching')}] " if match is not None else ""
 
 
 def _listing(requests: Iterable[ReceivedRequest], since: float) -> list[str]:

@@ -40,6 +40,7 @@ def assert_signature_valid(
     secret: str, body: bytes, headers: Mapping[str, str], *, where: str = "delivery"
 ) -> None:
     """Fail with a message that says what arrived and why it is not the documented form."""
+    __tracebackhide__ = True
     redactor.add(secret)
     received = _header(headers, SIGNATURE_HEADER)
     if received is None:

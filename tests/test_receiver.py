@@ -134,3 +134,12 @@ def test_bad_answers_are_refused() -> None:
         Answer(status=42)
     with pytest.raises(ValueError, match="delay"):
         Answer(delay=-1)
+
+
+def test_a_programme_can_apply_to_some_requests_only(receiver: WebhookReceiver) -> None:
+    endpoint = receiver.endpoint("partial")
+    endpoint.respond_with(500, then=503, to=lambda r: b"mine" in r.body)
+    statuses = [_post(endpoint.url, body).status_code
+                for body in (b"ping", b"mine", b"ping", b"mine")]
+    assert statuses == [204, 500, 204, 503]
+    assert len(endpoint.wait(2, timeout=1, match=lambda r: b"mine" in r.body)) == 2

@@ -1,0 +1,240 @@
+"""Fixtures for the delivery contracts (a pytest plugin module, loaded by the root conftest).
+
+Layered like pytest-httpserver: `webhook_receiver` (one server per pytest process) ->
+`receiver_endpoint` (fresh tagged paths per test) -> `subscribed_webhook` (a webhook on the
+target pointing at a fresh endpoint, deleted after the test). `delivery_timing` turns the
+target's own delivery settings (GET /_sandbox, else the brief's production values) into
+generous, bounded waits; `fire_event` drives POST /_sandbox/events.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .delivery_checks import DeliverySpec, load_delivery_spec
+from .http import ApiClient, Credentials
+from .receiver import AnswerLike, Endpoint, ReceivedRequest, WebhookReceiver
+from .redact import redactor
+from .target import Target
+
+# The brief's production schedule, used when the target does not say (no sandbox).
+PRODUCTION_SETTINGS = {"retry_delays": [60, 120, 600, 900], "timeout": 5, "disable_after": 10}
+SLACK = 10.0  # seconds added to every wait: a busy target under -n 2 is slow, not wrong
+SETTLE = 1.0  # seconds to watch for deliveries that must NOT come (duplicates, misroutes)
+SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
+
+
+@dataclass(frozen=True)
+class DeliveryTiming:
+    """The target's delivery settings and the waits derived from them."""
+
+    retry_delays: tuple[float, ...]
+    timeout: float
+    disable_after: int
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> DeliveryTiming:
+        return cls(tuple(float(d) for d in settings["retry_delays"]),
+                   float(settings["timeout"]), int(settings["disable_after"]))
+
+    @property
+    def attempts(self) -> int:
+        return 1 + len(self.retry_delays)
+
+    def schedule(self, attempts: int) -> float:
+        """Longest a payload's first `attempts` attempts may take, with slack."""
+        return sum(self.retry_delays[: attempts - 1]) + attempts * self.timeout + SLACK
+
+    @property
+    def first_arrival(self) -> float:
+        return self.timeout + SLACK
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A webhook created for one test, and the receiver endpoint it points at."""
+
+    id: int
+    uuid: str | None  # None when the target has no v2 to read it from
+    secret: str
+    events: list[str]
+    endpoint: Endpoint
+    version: str  # the API version that created it
+    created: dict[str, Any]  # the create response body
+
+    def wait(self, count: int, timeout: float) -> list[ReceivedRequest]:
+        return self.endpoint.wait(count, timeout)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def webhook_receiver(target: Target, pytestconfig: pytest.Config) -> Iterator[WebhookReceiver]:
+    """The receiving server: 127.0.0.1, port 0 (or --receiver-port), stopped at session end."""
+    if not target.receiver_url and not target.embedded and not _is_loopback(target.host):
+        pytest.skip(
+            f"delivery contracts: the target {target.base_url} cannot reach this machine's "
+            "receiver at 127.0.0.1; pass --receiver-url (a tunnel or an address the target "
+            "can reach that forwards to the receiver)"
+        )
+    port = pytestconfig.getoption("aqid_receiver_port", None) or 0
+    with WebhookReceiver(target.run_id, public_url=target.receiver_url, port=int(port)) as rx:
+        yield rx
+
+
+@pytest.fixture
+def receiver_endpoint(
+    webhook_receiver: WebhookReceiver, request: pytest.FixtureRequest
+) -> Callable[..., Endpoint]:
+    """Factory: `receiver_endpoint(*answers, then=204)` -> a fresh endpoint named for the test."""
+    webhook_receiver.reset()
+
+    def make(*answers: AnswerLike, then: AnswerLike = 204, name: str | None = None) -> Endpoint:
+        return webhook_receiver.endpoint(name or request.node.name, *answers, then=then)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def delivery_spec() -> DeliverySpec:
+    """The delivery POST as spec/v2.yaml's `webhooks:` entry documents it."""
+    return load_delivery_spec(str(SPEC_DIR / "v2.yaml"))
+
+
+@pytest.fixture(scope="session")
+def delivery_timing(api: ApiClient) -> DeliveryTiming:
+    """The sandbox's settings when the target has a sandbox, else the brief's production ones."""
+    response = api.request("GET", "/_sandbox")
+    settings = response.json() if response.status_code == 200 else None
+    try:
+        return DeliveryTiming.from_settings(settings or PRODUCTION_SETTINGS)
+    except (KeyError, TypeError, ValueError):
+        pytest.fail(f"GET /_sandbox answered 200 without usable delivery settings: {settings}")
+
+
+@pytest.fixture
+def subscribed_webhook(
+    api: ApiClient, target: Target, receiver_endpoint: Callable[..., Endpoint]
+) -> Iterator[Callable[..., Subscription]]:
+    """Factory: create a webhook pointing at a fresh endpoint; deleted after the test.
+
+    subscribed_webhook(["client.*"], version="v2"|"v1", enabled=True, answers=(500, 500),
+    then=204, credentials="token"|"other_team")
+    """
+    made: list[tuple[int, Credentials]] = []
+
+    def make(
+        events: Sequence[str] = ("*",), *, version: str = "v2", enabled: bool = True,
+        answers: Sequence[AnswerLike] = (), then: AnswerLike = 204,
+        credentials: Credentials = "token", name: str | None = None,
+    ) -> Subscription:
+        if version not in target.api_versions:
+            pytest.skip(f"this contract needs the {version} API (--api-version)")
+        endpoint = receiver_endpoint(*answers, then=then, name=name)
+        if version == "v2":
+            body: dict[str, Any] = {"url": endpoint.url, "events": list(events),
+                                    "is_enabled": enabled}
+        else:
+            body = {"url": endpoint.url, "events": ",".join(events), "active": enabled}
+        path = f"{target.api_url(version).removeprefix(target.base_url)}/webhooks"
+        response = api.request("POST", path, json=body, credentials=credentials)
+        created = response.json() if response.status_code == 201 else None
+        if not isinstance(created, dict) or not isinstance(created.get("id"), int):
+            pytest.fail(f"setup: POST {path} answered {response.status_code}, not 201 with a "
+                        f"webhook: {redactor(response.text[:300])}")
+        made.append((created["id"], credentials))
+        secret = str(created.get("secret", ""))
+        redactor.add(secret)
+        return Subscription(created["id"], _uuid_of(api, target, created, credentials), secret,
+                            list(events), endpoint, version, created)
+
+    yield make
+    for webhook_id, credentials in made:
+        version = "v2" if "v2" in target.api_versions else "v1"
+        path = f"{target.api_url(version).removeprefix(target.base_url)}/webhooks/{webhook_id}"
+        api.request("DELETE", path, credentials=credentials)
+
+
+def _uuid_of(api: ApiClient, target: Target, created: dict[str, Any],
+             credentials: Credentials) -> str | None:
+    if isinstance(created.get("uuid"), str):
+        return created["uuid"]
+    if "v2" not in target.api_versions:
+        return None
+    response = api.request("GET", f"/api/v2/webhooks/{created['id']}", credentials=credentials)
+    return response.json().get("uuid") if response.status_code == 200 else None
+
+
+@pytest.fixture
+def delivery_marker() -> str:
+    """A value unique to this test, sent as event data so its deliveries can be told apart."""
+    return "aqid-contracts-" + secrets.token_hex(6)
+
+
+@pytest.fixture
+def fire_event(
+    api: ApiClient, sandbox_settings: dict[str, Any], delivery_marker: str
+) -> Callable[..., int]:
+    """Factory: fire(event, credentials="token") -> N from 202 {"deliveries": N}.
+
+    The event's data carries this test's marker; `Only(marker=...)` keeps only its deliveries (other
+    tests of the same team fire events concurrently and `*` subscriptions receive those too).
+    """
+
+    def fire(event: str, *, credentials: Credentials = "token") -> int:
+        data = {"aqid_contracts": {"marker": delivery_marker, "by": credentials}}
+        response = api.request("POST", "/_sandbox/events", json={"event": event, "data": data},
+                               credentials=credentials)
+        body = response.json() if response.status_code == 202 else None
+        count = body.get("deliveries") if isinstance(body, dict) else None
+        if not isinstance(count, int) or count < 0:
+            pytest.fail(f"POST /_sandbox/events {event}: expected 202 {{\"deliveries\": N}}, "
+                        f"received {response.status_code} {response.text[:200]}")
+        return count
+
+    return fire
+
+
+@dataclass(frozen=True)
+class Only:
+    """A receiver filter: one event (trigger.alias) and/or one test's marker in the body.
+
+    Other tests of the same team fire events concurrently and a `*` subscription receives
+    those too; the marker (a byte search, so any JSON layout) keeps a test's own apart.
+    """
+
+    event: str | None = None
+    marker: str | None = None
+
+    @property
+    def description(self) -> str:
+        parts = [self.event or "any event"] + ([f"marker {self.marker}"] if self.marker else [])
+        return ", ".join(parts)
+
+    def __call__(self, request: ReceivedRequest) -> bool:
+        if self.marker is not None and self.marker.encode() not in request.body:
+            return False
+        return self.event is None or alias_of(request) == self.event
+
+
+def alias_of(request: ReceivedRequest) -> str | None:
+    try:
+        alias = json.loads(request.body)["trigger"]["alias"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return alias if isinstance(alias, str) else None
