@@ -1,1 +1,192 @@
-"""The pytest plugin: options, target, report header. (Being built: issue 4.)"""
+"""The pytest plugin: options, target, fixtures, selection, cleanup and reports.
+
+Loaded by the root conftest (`pytest_plugins = ["contract_suite.plugin"]`). It acts only
+when the run contains contract tests (something under contracts/): `pytest tests` never
+starts a server or sends a request. Each concept lives in its own module; this one wires
+them to pytest's hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import generated, reporting
+from .cleanup import delete_webhooks
+from .http import ApiClient
+from .options import add_options, resolve_options
+from .reporting import redact_report, stats
+from .session import (
+    SuiteSession,
+    existing_session,
+    get_session,
+    prepare_run,
+    shippable_run,
+)
+from .target import Target
+
+CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
+GENERATED_MODULE = "test_generated.py"
+_CLIENT_REQUESTS = pytest.StashKey[int]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def wants_contracts(config: pytest.Config) -> bool:
+    """Whether this run collects anything under contracts/ (so needs a target)."""
+    for arg in config.args:
+        path = Path(str(arg).split("::")[0])
+        path = (path if path.is_absolute() else Path(config.invocation_params.dir) / path).resolve()
+        if path == CONTRACTS_DIR or CONTRACTS_DIR in path.parents or path in CONTRACTS_DIR.parents:
+            return True
+    return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_CLIENT_REQUESTS] = 0
+    resolve_options(config)  # a bad option value is a usage error even without contracts
+    if not wants_contracts(config):
+        return
+    if not hasattr(config, "workerinput"):
+        prepare_run(config)  # guard, embedded server, probe: before any generated request
+    session = get_session(config)
+    generated.configure(session)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: hand the run's target (one embedded server) to each worker."""
+    shipped = shippable_run(node.config)
+    if shipped is not None:
+        node.workerinput["aqid_run"] = shipped
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    output = getattr(node, "workeroutput", None) or {}
+    stats.merge(output.get("aqid_stats", {}))
+    node.config.stash[_CLIENT_REQUESTS] += int(output.get("aqid_client_requests", 0))
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    session = existing_session(config)
+    return reporting.header_lines(session) if session else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    session = existing_session(config)
+    if session is None:
+        return
+    for item in items:
+        _mark_generated(item)
+    keep, drop = [], []
+    for item in items:
+        (drop if _deselected(item, session) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _mark_generated(item: pytest.Item) -> None:
+    """Generated items get their version, and `writes` unless they only read."""
+    if item.path.name != GENERATED_MODULE:
+        return
+    name = item.nodeid.split("::", 1)[-1]
+    version = "v1" if "v1" in name.split("[")[0].lower() else "v2"
+    item.add_marker(version)
+    method = name.split("[", 1)[1].split(" ", 1)[0] if "[" in name else ""
+    if "stateful" in name.lower():
+        item.add_marker("writes")
+        item.add_marker("slow")
+    elif method.upper() != "GET":
+        item.add_marker("writes")
+
+
+def _deselected(item: pytest.Item, session: SuiteSession) -> bool:
+    target = session.target
+    if target.read_only and item.get_closest_marker("writes"):
+        return True
+    if any(item.get_closest_marker(v) for v in ("v1", "v2")) and not any(
+            item.get_closest_marker(v) for v in target.api_versions):
+        return True
+    return (item.path.name == GENERATED_MODULE and "stateful" in item.nodeid.lower()
+            and not session.profile.stateful)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    redact_report(report)
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Delete what this run created, also after failures and Ctrl-C."""
+    config = session.config
+    suite = existing_session(config)
+    if suite is None:
+        return
+    is_worker = hasattr(config, "workerinput")
+    # Workers delete what they saw created; the controller (or a lone process) also sweeps
+    # the target for this run's tag, once every worker is done.
+    result = delete_webhooks(suite.api, suite.target.run_id, known_ids=set(suite.api.created_ids),
+                             sweep=not is_worker)
+    config.stash[_CLIENT_REQUESTS] += suite.api.requests_sent
+    if is_worker:
+        config.workeroutput["aqid_stats"] = stats.to_dict()
+        config.workeroutput["aqid_client_requests"] = config.stash[_CLIENT_REQUESTS]
+    config.stash[_CLEANUP_KEY] = result
+    suite.api.close()
+
+
+_CLEANUP_KEY = pytest.StashKey[Any]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    suite = existing_session(config)
+    if suite is None:
+        return
+    terminalreporter.section("aqid-contracts summary")
+    for line in reporting.header_lines(suite)[:1]:
+        terminalreporter.write_line(line)
+    for line in reporting.summary_lines(stats.to_dict(), config.stash[_CLIENT_REQUESTS]):
+        terminalreporter.write_line(reporting.redact(line))
+    result = config.stash.get(_CLEANUP_KEY, None)
+    if result is not None:
+        terminalreporter.write_line(
+            f"cleanup: deleted {len(result.deleted)} webhook(s) created by run {suite.target.run_id}")
+        for error in result.errors:
+            terminalreporter.write_line(f"cleanup problem: {reporting.redact(error)}")
+
+
+# --- fixtures: Python tests ask for these, never for request.config -------------------------
+
+
+@pytest.fixture(scope="session")
+def suite_session(request: pytest.FixtureRequest) -> SuiteSession:
+    return get_session(request.config)
+
+
+@pytest.fixture(scope="session")
+def target(suite_session: SuiteSession) -> Target:
+    return suite_session.target
+
+
+@pytest.fixture(scope="session")
+def api(suite_session: SuiteSession) -> ApiClient:
+    return suite_session.api
+
+
+@pytest.fixture(scope="session")
+def sandbox_settings(suite_session: SuiteSession) -> dict[str, Any]:
+    settings = suite_session.sandbox
+    if settings is None:
+        pytest.skip(f"the target {suite_session.target.base_url} has no sandbox control surface "
+                    "(GET /_sandbox answered 404): needs the reference server")
+    return settings

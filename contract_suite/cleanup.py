@@ -1,0 +1,68 @@
+"""Deleting what the suite created: this run's webhooks at session end, any run's on demand.
+
+Two nets: the ids the client saw created (exact), and a sweep of the target's webhook list
+for URLs carrying the run tag (catches creates whose response was lost, e.g. on Ctrl-C).
+Every loop is bounded; a failure to clean up is reported, never raised over the test result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from .http import ApiClient
+from .target import API_PREFIX, is_tagged
+
+MAX_PAGES = 200  # 200 pages of 100: far more webhooks than any team has; a bound, not a guess
+PAGE_SIZE = 100
+
+
+@dataclass
+class CleanupResult:
+    deleted: list[tuple[int, str]] = field(default_factory=list)  # (id, url or "")
+    errors: list[str] = field(default_factory=list)
+
+
+def tagged_webhooks(api: ApiClient, run_id: str | None) -> Iterator[tuple[int, str]]:
+    """(id, url) of every webhook on the target tagged by `run_id` (any run when None)."""
+    prefix = API_PREFIX["v2"]
+    for page in range(1, MAX_PAGES + 1):
+        params = {"page": page, "limit": PAGE_SIZE}
+        response = api.request("GET", f"{prefix}/webhooks", params=params)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {prefix}/webhooks?page={page} answered {response.status_code}")
+        body = response.json()
+        items = body.get("data") or []
+        for item in items:
+            if isinstance(item, dict) and is_tagged(item.get("url"), run_id):
+                yield int(item["id"]), str(item["url"])
+        if not items or page >= int(body.get("total_pages") or 1):
+            return
+
+
+def delete_webhooks(
+    api: ApiClient, run_id: str | None, *, known_ids: set[int] | None = None, sweep: bool = True,
+    on_deleted: Callable[[int, str], None] | None = None,
+) -> CleanupResult:
+    """Delete `known_ids`, and (with `sweep`) every webhook tagged by `run_id` (None: any run)."""
+    result = CleanupResult()
+    targets: dict[int, str] = dict.fromkeys(sorted(known_ids or ()), "")
+    try:
+        # Collect first, delete after: deleting while paging would shift later pages.
+        if sweep:
+            targets.update(tagged_webhooks(api, run_id))
+    except Exception as exc:  # noqa: BLE001 - reported, never raised over the test result
+        result.errors.append(f"listing webhooks to clean up failed: {exc}")
+    for webhook_id, url in targets.items():
+        try:
+            response = api.request("DELETE", f"{API_PREFIX['v2']}/webhooks/{webhook_id}")
+        except Exception as exc:  # noqa: BLE001
+            result.errors.append(f"DELETE webhook {webhook_id} failed: {exc}")
+            continue
+        if response.status_code in (200, 204):
+            result.deleted.append((webhook_id, url))
+            if on_deleted:
+                on_deleted(webhook_id, url)
+        elif response.status_code != 404:  # 404: already gone, which is what we wanted
+            result.errors.append(f"DELETE webhook {webhook_id} answered {response.status_code}")
+    return result

@@ -1,0 +1,94 @@
+"""Command-line options of the contract suite, and how each one is resolved.
+
+Precedence, as pytest-base-url does it: command line > environment variable > ini value.
+An empty environment variable counts as "not given" (`make contract` always exports
+AQID_BASE_URL, empty when the user names no target).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from .profiles import PROFILES
+
+API_VERSION_CHOICES = ("v1", "v2", "both")
+
+# option dest -> (flag, environment variable or None, help)
+_STRING_OPTIONS: dict[str, tuple[str, str | None, str]] = {
+    "aqid_base_url": ("--base-url", "AQID_BASE_URL",
+                      "target scheme://host[:port] (no /api); none: start the reference server"),
+    "aqid_token": ("--token", "AQID_TOKEN", "bearer token of the main team"),
+    "aqid_other_team_token": ("--other-team-token", "AQID_OTHER_TEAM_TOKEN",
+                              "bearer token of a second team (enables team-isolation contracts)"),
+    "aqid_receiver_url": ("--receiver-url", "AQID_RECEIVER_URL",
+                          "URL at which the target reaches the suite's webhook receiver"),
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    base_url: str | None
+    token: str | None
+    other_team_token: str | None
+    receiver_url: str | None
+    api_versions: frozenset[str]
+    profile: str
+    read_only: bool
+    seed: int | None
+    allow_production: bool
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("aqid-contracts", "aqid-contracts: the target and how hard to test it")
+    for dest, (flag, env, help_text) in _STRING_OPTIONS.items():
+        env_note = f" [env {env}]" if env else ""
+        group.addoption(flag, dest=dest, default=None, metavar="VALUE", help=help_text + env_note)
+        parser.addini(dest, help=help_text, default=None)
+    group.addoption("--api-version", dest="aqid_api_version", default=None,
+                    choices=API_VERSION_CHOICES, help="API versions to test (default both)")
+    group.addoption("--profile", dest="aqid_profile", default=None, choices=tuple(PROFILES),
+                    help="how much generation: smoke, ci (default) or thorough")
+    group.addoption("--read-only", dest="aqid_read_only", action="store_true", default=False,
+                    help="GET operations only (production smoke checks)")
+    group.addoption("--seed", dest="aqid_seed", default=None, type=int, metavar="N",
+                    help="seed for reproducible generation (default: a new one, printed)")
+    group.addoption("--allow-production", dest="aqid_allow_production", action="store_true",
+                    default=False, help="permit the production host (with --read-only only)")
+    parser.addini("aqid_api_version", help="default for --api-version", default=None)
+    parser.addini("aqid_profile", help="default for --profile", default=None)
+
+
+def _lookup(config: pytest.Config, dest: str, env: str | None) -> str | None:
+    value = config.getoption(dest)
+    if value not in (None, ""):
+        return str(value)
+    if env and os.environ.get(env):
+        return os.environ[env]
+    ini = config.getini(dest)
+    return str(ini) if ini not in (None, "", []) else None
+
+
+def resolve_options(config: pytest.Config) -> Options:
+    """The options in force for this run (one UsageError line on a bad value)."""
+    strings = {dest: _lookup(config, dest, env) for dest, (_, env, _h) in _STRING_OPTIONS.items()}
+    version = _lookup(config, "aqid_api_version", None) or "both"
+    profile = _lookup(config, "aqid_profile", None) or "ci"
+    if version not in API_VERSION_CHOICES:
+        raise pytest.UsageError(f"aqid-contracts: --api-version {version!r}: choose v1, v2 or both")
+    if profile not in PROFILES:
+        raise pytest.UsageError(f"aqid-contracts: --profile {profile!r}: choose {', '.join(PROFILES)}")
+    base_url = strings["aqid_base_url"]
+    return Options(
+        base_url=base_url.rstrip("/") if base_url else None,
+        token=strings["aqid_token"],
+        other_team_token=strings["aqid_other_team_token"],
+        receiver_url=strings["aqid_receiver_url"],
+        api_versions=frozenset({"v1", "v2"} if version == "both" else {version}),
+        profile=profile,
+        read_only=bool(config.getoption("aqid_read_only")),
+        seed=config.getoption("aqid_seed"),
+        allow_production=bool(config.getoption("aqid_allow_production")),
+    )

@@ -1,0 +1,33 @@
+"""How much the generated tests do: one named profile per use (smoke, ci, thorough).
+
+`max_examples` bounds only the fuzzing phase; the coverage phase adds its own cases on
+top (SCHEMATHESIS-NOTES trap 7), so the smoke profile turns coverage off to stay small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    max_examples: int  # fuzzing cases per operation
+    coverage: bool  # the deterministic boundary / negative-value phase
+    stateful: bool  # sequences through the spec's links
+    stateful_examples: int  # scenarios per state machine
+    stateful_max_steps: int
+    purpose: str
+
+
+PROFILES: dict[str, Profile] = {
+    profile.name: profile
+    for profile in (
+        Profile("smoke", max_examples=5, coverage=False, stateful=False, stateful_examples=0,
+                stateful_max_steps=0, purpose="a quick sanity pass, well under a minute"),
+        Profile("ci", max_examples=30, coverage=True, stateful=True, stateful_examples=15,
+                stateful_max_steps=6, purpose="a CI gate: a couple of minutes on 2 cores"),
+        Profile("thorough", max_examples=200, coverage=True, stateful=True,
+                stateful_examples=100, stateful_max_steps=10, purpose="nightly, deep"),
+    )
+}

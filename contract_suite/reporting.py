@@ -1,0 +1,128 @@
+"""What a person reads after a run: the header, the per-operation summary, masked reports.
+
+Each process counts its own calls and check results (schemathesis hooks feed `stats`);
+xdist workers send theirs to the controller in `workeroutput`, which merges them. Every
+report pytest writes (terminal, JUnit XML, HTML) is built from test reports, which
+`redact_report` masks on the process that made them, before xdist ships them anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from .redact import mask, redactor
+
+MAX_FAILURES_SHOWN = 12
+_SECRET_FIELD = re.compile(r"""(["']secret["']\s*:\s*["'])([^"']+)(["'])""")
+
+
+def redact(text: str) -> str:
+    """Known secrets and bearer values masked, plus any `"secret": "..."` we never saw."""
+    text = redactor(text)
+    return _SECRET_FIELD.sub(lambda m: m.group(1) + mask(m.group(2)) + m.group(3), text)
+
+
+@dataclass
+class OperationStats:
+    calls: int = 0
+    checks: int = 0
+    failures: dict[str, dict[str, str]] = field(default_factory=dict)  # key -> details
+
+
+class Stats:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.operations: dict[str, OperationStats] = {}
+
+    def _op(self, version: str, label: str) -> OperationStats:
+        return self.operations.setdefault(f"{version} {label}", OperationStats())
+
+    def record_call(self, version: str, label: str) -> None:
+        with self._lock:
+            self._op(version, label).calls += 1
+
+    def record_check(self, version: str, label: str, check: str, failure: Any,
+                     curl: str | None) -> None:
+        with self._lock:
+            op = self._op(version, label)
+            op.checks += 1
+            if failure is None:
+                return
+            title = str(getattr(failure, "title", "") or type(failure).__name__)
+            # Shrinking repeats a failure many times; the last one seen is the smallest.
+            op.failures[f"{check}: {title}"] = {
+                "check": check, "title": title,
+                "message": redact(str(getattr(failure, "message", "") or "")),
+                "curl": redact(curl or ""),
+            }
+
+    def to_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {key: {"calls": op.calls, "checks": op.checks, "failures": dict(op.failures)}
+                    for key, op in self.operations.items()}
+
+    def merge(self, data: dict[str, Any]) -> None:
+        with self._lock:
+            for key, values in data.items():
+                op = self.operations.setdefault(key, OperationStats())
+                op.calls += values["calls"]
+                op.checks += values["checks"]
+                op.failures.update(values["failures"])
+
+
+stats = Stats()
+
+
+def header_lines(session: Any) -> list[str]:
+    target = session.target
+    origin = "embedded reference server" if target.embedded else "given by --base-url"
+    other = mask(target.other_team_token) if target.other_team_token else "none (isolation skipped)"
+    return [
+        f"target: {target.base_url} ({origin})",
+        f"tokens: main {mask(target.token)}, other team {other}",
+        f"profile: {session.profile.name} ({session.profile.purpose}); seed: {session.seed} "
+        f"(repeat with --seed {session.seed}); api versions: {', '.join(sorted(target.api_versions))}"
+        f"{'; read-only' if target.read_only else ''}; run id: {target.run_id}",
+    ]
+
+
+def summary_lines(data: dict[str, Any], requests_by_client: int) -> list[str]:
+    lines: list[str] = []
+    total_calls = sum(op["calls"] for op in data.values())
+    failures: list[tuple[str, dict[str, str]]] = []
+    for key in sorted(data):
+        op = data[key]
+        mark = "FAIL" if op["failures"] else "ok  "
+        lines.append(f"{mark} {key:44} {op['calls']:6} requests {op['checks']:7} checks"
+                     f"{'  ' + str(len(op['failures'])) + ' failing' if op['failures'] else ''}")
+        failures.extend((key, details) for details in op["failures"].values())
+    for key, details in failures[:MAX_FAILURES_SHOWN]:
+        lines.append("")
+        lines.append(f"{key} — {details['check']}: {details['title']}")
+        lines.extend("    " + line for line in details["message"].splitlines() if line.strip())
+        if details["curl"]:
+            lines.append("    reproduce: " + details["curl"].splitlines()[0])
+    if len(failures) > MAX_FAILURES_SHOWN:
+        lines.append(f"... and {len(failures) - MAX_FAILURES_SHOWN} more (see the test failures above)")
+    lines.append("")
+    lines.append(f"requests sent: {total_calls + requests_by_client} "
+                 f"({total_calls} generated, {requests_by_client} by contracts, probe and cleanup)")
+    return lines
+
+
+def redact_report(report: pytest.TestReport) -> None:
+    """Mask secrets in a test report (its failure text and captured output)."""
+    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
+        text = str(report.longrepr)
+        cleaned = redact(text)
+        if cleaned != text:
+            report.longrepr = cleaned
+    elif isinstance(report.longrepr, tuple):  # a skip: (path, line, reason)
+        path, line, reason = report.longrepr
+        report.longrepr = (path, line, redact(reason))
+    report.sections = [(title, redact(content)) for title, content in report.sections]
