@@ -110,16 +110,23 @@ class Dispatcher:
         return None
 
     def _work(self) -> None:
-        # trust_env=False: no proxy from the environment may route a delivery elsewhere.
-        with httpx.Client(trust_env=False, follow_redirects=False,
-                          timeout=self.settings.timeout) as client:
+        client: httpx.Client | None = None  # made on first use: an SSL context is not free
+        try:
             while (job := self._next_job()) is not None:
                 try:
+                    if client is None:
+                        # trust_env=False: no proxy from the environment may route a
+                        # delivery anywhere else.
+                        client = httpx.Client(trust_env=False, follow_redirects=False,
+                                              timeout=self.settings.timeout)
                     self._attempt(client, *job)
                 finally:
                     with self._cond:
                         self._busy -= 1
                         self._cond.notify_all()
+        finally:
+            if client is not None:
+                client.close()
 
     def _attempt(self, client: httpx.Client, delivery_id: int, attempt: int) -> None:
         delivery = self.store.get_delivery(delivery_id)

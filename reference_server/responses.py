@@ -66,4 +66,4 @@ def invalid(errors: dict[str, list[str]]) -> ApiError:
 
 
 def too_large(limit: int) -> ApiError:
-    return ApiError(413, {"error": f"The request body is larger than {limit} bytes."})
+    return ApiError(413, {"error": f"The request body must not be larger than {limit} bytes."})

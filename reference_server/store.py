@@ -256,12 +256,14 @@ class Store:
 
     def list_deliveries(self, webhook_id: int, offset: int,
                         limit: int) -> tuple[list[Delivery], int]:
-        """Newest first."""
+        """Newest first; an entry shows once its first attempt has finished (or it was given
+        up before one), so its response is always a real outcome (spec decision)."""
+        where = "webhook_id = ? AND (attempts > 0 OR state != 'pending')"
         with self._lock:
-            total = self._db.execute("SELECT COUNT(*) FROM deliveries WHERE webhook_id = ?",
+            total = self._db.execute(f"SELECT COUNT(*) FROM deliveries WHERE {where}",
                                      (webhook_id,)).fetchone()[0]
             rows = self._db.execute(
-                "SELECT * FROM deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+                f"SELECT * FROM deliveries WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
                 (webhook_id, limit, offset)).fetchall() if offset < total else []
         return [_delivery(r) for r in rows], total
 
