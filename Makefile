@@ -7,8 +7,13 @@ VENV := .venv/.installed
 BASE_URL ?=
 TOKEN ?=
 PYTEST_ARGS ?=
+# Spec documentation tools: the pinned Redocly CLI in ./node_modules, quiet and offline.
+NPM_TOOLS := node_modules/.package-lock.json
+REDOCLY := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true node_modules/.bin/redocly
+GUIDE ?= ../shared/MIGRATION-GUIDE.txt
+REF ?= HEAD
 
-.PHONY: help venv test contract report serve lint lint-spec docs spec-diff cleanup selftest flake-check bench clean
+.PHONY: help venv test contract report serve lint lint-spec docs spec-diff migration-guide guide-check cleanup selftest flake-check bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,8 +39,24 @@ serve: $(VENV) ## Run the reference server on http://127.0.0.1:8000
 lint: $(VENV) ## ruff over the Python code
 	.venv/bin/ruff check contract_suite reference_server spec_tools tests scripts conftest.py
 
-lint-spec: $(VENV) ## Validate spec/*.yaml (one line per file)
-	$(PY) -m spec_tools.validate spec/v1.yaml spec/v2.yaml spec/sandbox.yaml
+lint-spec: $(VENV) $(NPM_TOOLS) ## openapi-spec-validator + Redocly lint (redocly.yaml): a line per problem, OK per clean file
+	$(PY) -m spec_tools.lint spec/v1.yaml spec/v2.yaml spec/sandbox.yaml
+
+$(NPM_TOOLS): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "needs Node.js >= 20.19 with npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund && touch $@
+
+docs: $(NPM_TOOLS) ## Render the HTML API reference for v1 and v2 into build/docs/ (pinned Redocly CLI, works offline)
+	for v in v1 v2; do $(REDOCLY) build-docs spec/$$v.yaml --inlineBundle -o build/docs/$$v.html || exit 1; done
+
+migration-guide: $(VENV) ## Regenerate docs/migration-guide.md from spec/v1.yaml + spec/v2.yaml
+	$(PY) -m spec_tools.migration
+
+guide-check: $(VENV) ## Check the published guide (GUIDE=...) against the specs; exit 1 on findings (it has some)
+	$(PY) -m spec_tools.guide_check $(GUIDE)
+
+spec-diff: $(VENV) ## Breaking changes in spec/ since REF=<git ref> (default HEAD); exit 1 on any
+	$(PY) -m spec_tools.spec_diff $(REF)
 
 clean: ## Remove the venv, caches and reports
 	rm -rf .venv reports results build .pytest_cache .ruff_cache
