@@ -3,4 +3,4 @@
 Everything else (options, target, collectors, fixtures) lives in `contract_suite/`.
 """
 
-pytest_plugins = ["contract_suite.plugin"]
+pytest_plugins = ["contract_suite.plugin", "contract_suite.collector"]
