@@ -93,15 +93,16 @@ class DeliveryWaitTimeout(AssertionError):
 class Endpoint:
     """One receiving path; a test subscribes a webhook to `url` and asserts on `requests`."""
 
-    receiver: WebhookReceiver
+    receiver: WebhookReceiver = field(repr=False)
     slug: str
     path: str  # local path, /aqid-contracts/<run_id>/<slug>
     url: str  # the URL the target must be given
-    created_at: float = field(default_factory=time.monotonic)
-    _answers: list[Answer] = field(default_factory=list)
-    _then: Answer = field(default_factory=Answer)
-    _to: Match | None = None  # which requests the programme applies to; others get 204
-    _requests: list[ReceivedRequest] = field(default_factory=list)
+    created_at: float = field(default_factory=time.monotonic, repr=False)
+    _answers: list[Answer] = field(default_factory=list, repr=False)
+    _then: Answer = field(default_factory=Answer, repr=False)
+    # Which requests the programme applies to; the others are answered 204.
+    _to: Match | None = field(default=None, repr=False)
+    _requests: list[ReceivedRequest] = field(default_factory=list, repr=False)
 
     def respond_with(
         self, *answers: AnswerLike, then: AnswerLike = 204, to: Match | None = None
@@ -133,6 +134,7 @@ class Endpoint:
 
         `match` narrows what counts, e.g. to one test's events on a `*` subscription.
         """
+        __tracebackhide__ = True
         deadline = time.monotonic() + timeout
         with self.receiver._cond:
             while len(found := self.matching(match)) < count:
@@ -149,6 +151,7 @@ class Endpoint:
         self, than: int, within: float, match: Match | None = None
     ) -> list[ReceivedRequest]:
         """Wait `within` seconds and fail if more than `than` (matching) requests arrived."""
+        __tracebackhide__ = True
         deadline = time.monotonic() + within
         with self.receiver._cond:
             while len(found := self.matching(match)) <= than:

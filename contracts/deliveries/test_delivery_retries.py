@@ -1,0 +1,151 @@
+"""Delivery contracts: retries of failed deliveries, timeouts, and disabling after failures.
+
+A delivery not answered 2xx within the target's `timeout` is retried, `len(retry_delays)`
+times at most, waiting at least those delays; every attempt carries the same delivery id,
+body and signature and the attempt number. A payload that fails all its attempts counts
+one failure; at `disable_after` the webhook is disabled (v2 is_enabled, v1 active).
+All timing comes from the target's own GET /_sandbox settings.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from contract_suite.delivery_checks import DeliverySpec, assert_delivery_valid
+from contract_suite.delivery_fixtures import (
+    SETTLE,
+    SLACK,
+    DeliveryTiming,
+    Only,
+    Subscription,
+)
+from contract_suite.http import ApiClient
+from contract_suite.receiver import Answer, ReceivedRequest
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.writes, pytest.mark.v2]
+
+MAX_SLOW_TIMEOUT = 10.0  # seconds: a slower target timeout makes the timeout contract skip
+MAX_DISABLE_SECONDS = 60.0  # beyond this the disable-after contract skips
+
+
+def assert_same_delivery_retried(
+    attempts: list[ReceivedRequest], hook: Subscription, spec: DeliverySpec, event: str
+) -> None:
+    """Same id, body and signature on every attempt; attempt header 1..n; each valid."""
+    ids = {r.header("X-AQID-Delivery-Id") for r in attempts}
+    bodies = {r.body for r in attempts}
+    signatures = {r.header("X-AQID-Signature") for r in attempts}
+    assert len(ids) == 1, f"every attempt carries the same X-AQID-Delivery-Id, received {ids}"
+    assert len(bodies) == 1, "every attempt carries the same body bytes; they differ:\n" + (
+        "\n".join(r.describe() for r in attempts))
+    assert len(signatures) == 1, f"every attempt has the same signature, received {signatures}"
+    numbers = [r.header("X-AQID-Delivery-Attempt") for r in attempts]
+    assert numbers == [str(n) for n in range(1, len(attempts) + 1)], (
+        f"X-AQID-Delivery-Attempt in arrival order: {numbers}, documented 1..{len(attempts)}"
+    )
+    for number, request in enumerate(attempts, 1):
+        assert_delivery_valid(spec, request, secret=hook.secret, event=event,
+                              webhook_uuid=hook.uuid, attempt=number)
+
+
+def test_a_failed_delivery_is_retried_with_the_same_id_body_and_signature(
+    subscribed_webhook: Callable[..., Subscription], fire_event: Callable[..., int],
+    delivery_marker: str, delivery_spec: DeliverySpec, delivery_timing: DeliveryTiming,
+) -> None:
+    if delivery_timing.attempts < 2:
+        pytest.skip("the target makes a single attempt (retry_delays is empty)")
+    failures = min(2, delivery_timing.attempts - 1)
+    mine = Only(marker=delivery_marker)
+    hook = subscribed_webhook(["record.finished"])
+    hook.endpoint.respond_with(*[500] * failures, then=204, to=mine)
+    fire_event("record.finished")
+
+    attempts = hook.endpoint.wait(failures + 1, delivery_timing.schedule(failures + 1),
+                                  match=mine)
+    hook.endpoint.assert_no_more(than=failures + 1, within=SETTLE, match=mine)  # 2xx ends it
+    assert_same_delivery_retried(attempts, hook, delivery_spec, "record.finished")
+    for index in range(failures):
+        gap = attempts[index + 1].arrived_at - attempts[index].arrived_at
+        least = delivery_timing.retry_delays[index]
+        assert gap >= least * 0.9 - 0.01, (
+            f"attempt {index + 2} came {gap:.3f}s after attempt {index + 1}; the target's "
+            f"retry_delays say it waits {least}s"
+        )
+
+
+def test_a_subscriber_slower_than_the_timeout_is_a_failed_attempt(
+    subscribed_webhook: Callable[..., Subscription], fire_event: Callable[..., int],
+    delivery_marker: str, delivery_spec: DeliverySpec, delivery_timing: DeliveryTiming,
+) -> None:
+    if delivery_timing.attempts < 2:
+        pytest.skip("the target makes a single attempt (retry_delays is empty)")
+    if delivery_timing.timeout > MAX_SLOW_TIMEOUT:
+        pytest.skip(f"the target's timeout is {delivery_timing.timeout}s: too slow to test "
+                    f"here (limit {MAX_SLOW_TIMEOUT}s)")
+    mine = Only(marker=delivery_marker)
+    hook = subscribed_webhook(["record.reviewed"])
+    hook.endpoint.respond_with(Answer(204, delay=delivery_timing.timeout + 1.0), then=204,
+                               to=mine)
+    fire_event("record.reviewed")
+    attempts = hook.endpoint.wait(2, delivery_timing.schedule(2) + delivery_timing.timeout,
+                                  match=mine)
+    assert_same_delivery_retried(attempts[:2], hook, delivery_spec, "record.reviewed")
+
+
+def test_a_webhook_is_disabled_after_disable_after_fully_failed_payloads(
+    subscribed_webhook: Callable[..., Subscription], fire_event: Callable[..., int],
+    api: ApiClient, delivery_marker: str, delivery_timing: DeliveryTiming,
+) -> None:
+    threshold, attempts = delivery_timing.disable_after, delivery_timing.attempts
+    payload_time = sum(delivery_timing.retry_delays) + attempts * 0.1
+    if 2 * payload_time > MAX_DISABLE_SECONDS or threshold * attempts > 500:
+        pytest.skip(f"disable_after={threshold} with retry_delays="
+                    f"{list(delivery_timing.retry_delays)} takes too long to run here")
+    mine = Only(marker=delivery_marker)
+    hook = subscribed_webhook(["watchlist.updated"])
+    hook.endpoint.respond_with(then=500, to=mine)  # the ping (if any) succeeds; events fail
+    wait = 2 * (payload_time + attempts * delivery_timing.timeout) + SLACK
+
+    # Up to one short of the threshold the webhook stays enabled.
+    for _ in range(threshold - 1):
+        fire_event("watchlist.updated")
+    hook.endpoint.wait((threshold - 1) * attempts, wait, match=mine)
+    time.sleep(SETTLE)  # the target records the last outcome after our answer
+    assert webhook_state(api, hook) == {"v2 is_enabled": True, "v1 active": True}, (
+        f"after {threshold - 1} fully failed payloads (disable_after={threshold}) the webhook "
+        "must still be enabled"
+    )
+    fire_event("watchlist.updated")
+    hook.endpoint.wait(threshold * attempts, wait, match=mine)
+    deadline = time.monotonic() + SLACK
+    while (state := webhook_state(api, hook))["v2 is_enabled"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert state == {"v2 is_enabled": False, "v1 active": False}, (
+        f"after {threshold} fully failed payloads (disable_after={threshold}) the webhook "
+        f"reads {state}; documented disabled in both versions"
+    )
+
+
+def webhook_state(api: ApiClient, hook: Subscription) -> dict[str, Any]:
+    """is_enabled from v2 GET, active from the v1 list (v1 has no single-webhook GET)."""
+    response = api.request("GET", f"/api/v2/webhooks/{hook.id}")
+    assert response.status_code == 200, f"GET v2 webhook answered {response.status_code}"
+    return {"v2 is_enabled": response.json().get("is_enabled"),
+            "v1 active": v1_webhook(api, hook.id).get("active")}
+
+
+def v1_webhook(api: ApiClient, webhook_id: int, max_pages: int = 50) -> dict[str, Any]:
+    for page in range(1, max_pages + 1):
+        response = api.request("GET", "/api/webhooks", params={"page": page, "per_page": 100})
+        assert response.status_code == 200, f"GET /api/webhooks answered {response.status_code}"
+        body = response.json()
+        for webhook in body.get("data", []):
+            if webhook.get("id") == webhook_id:
+                return webhook
+        if page >= body.get("meta", {}).get("pagination", {}).get("total_pages", 1):
+            break
+    pytest.fail(f"webhook {webhook_id} is missing from the v1 list")
