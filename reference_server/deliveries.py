@@ -13,15 +13,16 @@ import itertools
 import threading
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from reference_server.config import Settings
 from reference_server.egress import refusal
 from reference_server.signing import build_payload, sign
 from reference_server.store import Delivery, Store, Webhook
+
+if TYPE_CHECKING:  # imported on first delivery: it is most of a cold start's import time
+    import httpx
 
 MAX_LOGGED_BODY = 64 * 1024
 
@@ -115,6 +116,8 @@ class Dispatcher:
             while (job := self._next_job()) is not None:
                 try:
                     if client is None:
+                        import httpx
+
                         # trust_env=False: no proxy from the environment may route a
                         # delivery anywhere else.
                         client = httpx.Client(trust_env=False, follow_redirects=False,
@@ -159,6 +162,8 @@ class Dispatcher:
         headers = {name: value for name, value in delivery.request_headers.items()
                    if name not in ("Content-Length", "Host")}
         headers["X-AQID-Delivery-Attempt"] = str(attempt)
+        import httpx
+
         try:
             response = client.post(delivery.url, content=delivery.body.encode("utf-8"),
                                    headers=headers)

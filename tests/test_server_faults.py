@@ -1,0 +1,175 @@
+"""Each named fault changes the behaviour it names; each variant stays within the contract."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reference_server.config import Settings
+from reference_server.faults import FAULTS, VARIANTS
+from tests.server_helpers import AUTH_A, AUTH_B, SAFE_URL, client, create_v2, receiver, wait_idle
+
+
+def test_settings_refuse_unknown_names_and_typos_in_hooks(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown fault"):
+        Settings(faults=frozenset({"nope"}))
+    with pytest.raises(KeyError):
+        Settings().has_fault("not-catalogued")
+
+
+def test_every_catalogue_entry_has_a_test_below() -> None:
+    tested = {name for name in globals() if name.startswith("test_")}
+    for name in [*FAULTS, *VARIANTS]:
+        assert f"test_{name.replace('-', '_')}" in tested, name
+
+
+def _hook(api: Any, **extra: Any) -> dict[str, Any]:
+    response = api.post("/api/v2/webhooks", headers=AUTH_A,
+                        json={"url": SAFE_URL, "events": ["*"], "is_enabled": False, **extra})
+    assert response.status_code in (200, 201)
+    return response.json()
+
+
+# -- faults -------------------------------------------------------------------------------
+def test_v2_create_returns_200(tmp_path: Path) -> None:
+    with client(tmp_path, faults={"v2-create-returns-200"}) as api:
+        response = api.post("/api/v2/webhooks", headers=AUTH_A,
+                            json={"url": SAFE_URL, "events": ["*"]})
+        assert response.status_code == 200 and response.json()["object"] == "webhook"
+
+
+def test_v2_delete_returns_200_with_body(tmp_path: Path) -> None:
+    with client(tmp_path, faults={"v2-delete-returns-200-with-body"}) as api:
+        hook = _hook(api)
+        response = api.delete(f"/api/v2/webhooks/{hook['id']}", headers=AUTH_A)
+        assert response.status_code == 200 and response.json()["id"] == hook["id"]
+
+
+def test_v2_missing_object_tag(tmp_path: Path) -> None:
+    with client(tmp_path, faults={"v2-missing-object-tag"}) as api:
+        hook = _hook(api)
+        assert "object" not in hook and "id" in hook
+
+
+def test_v1_events_as_array(tmp_path: Path) -> None:
+    with client(tmp_path, faults={"v1-events-as-array"}) as api:
+        _hook(api, events=["form.*", "record.created"])
+        listed = api.get("/api/webhooks", headers=AUTH_A).json()["data"][0]
+        assert listed["events"] == ["form.*", "record.created"]
+
+
+def test_v2_links_not_null_on_single_page(tmp_path: Path) -> None:
+    with client(tmp_path, faults={"v2-links-not-null-on-single-page"}) as api:
+        page = api.get("/api/v2/webhooks", headers=AUTH_A).json()
+        assert page["total_pages"] == 1 and page["links"] == {"next": None, "previous": None}
+
+
+def test_v2_count_is_total(tmp_path: Path) -> None:
+    with client(tmp_path, faults={"v2-count-is-total"}) as api:
+        for _ in range(3):
+            _hook(api)
+        page = api.get("/api/v2/webhooks?limit=2", headers=AUTH_A).json()
+        assert len(page["data"]) == 2 and page["count"] == 3
+
+
+def test_enabled_filter_ignored(tmp_path: Path) -> None:
+    with client(tmp_path, faults={"enabled-filter-ignored"}) as api:
+        _hook(api)
+        page = api.get("/api/v2/webhooks?enabled=true", headers=AUTH_A).json()
+        assert [item["is_enabled"] for item in page["data"]] == [False]
+
+
+def test_patch_replaces_whole(tmp_path: Path) -> None:
+    with client(tmp_path, faults={"patch-replaces-whole"}) as api:
+        hook = _hook(api, events=["form.sent"])
+        after = api.patch(f"/api/v2/webhooks/{hook['id']}", headers=AUTH_A,
+                          json={"url": SAFE_URL + "/2"}).json()
+        assert (after["events"], after["is_enabled"]) == (["*"], True)
+
+
+def test_update_not_stored(tmp_path: Path) -> None:
+    with client(tmp_path, faults={"update-not-stored"}) as api:
+        hook = _hook(api)
+        path = f"/api/v2/webhooks/{hook['id']}"
+        answered = api.patch(path, headers=AUTH_A, json={"events": ["form.sent"]}).json()
+        assert answered["events"] == ["form.sent"]
+        assert api.get(path, headers=AUTH_A).json()["events"] == ["*"]
+
+
+def test_other_team_visible(tmp_path: Path) -> None:
+    with client(tmp_path, faults={"other-team-visible"}) as api:
+        hook = _hook(api)
+        response = api.get(f"/api/v2/webhooks/{hook['id']}", headers=AUTH_B)
+        assert response.status_code == 200 and response.json()["secret"] == hook["secret"]
+
+
+def test_signature_hex(tmp_path: Path) -> None:
+    with receiver() as sink, client(tmp_path, faults={"signature-hex"}) as api:
+        create_v2(api, url=sink.url())
+        [ping] = sink.wait(1)
+        assert re.fullmatch(r"[0-9a-f]{64}", ping.headers["X-AQID-Signature"])
+
+
+def test_no_retries(tmp_path: Path) -> None:
+    with receiver(status=500) as sink, client(tmp_path, faults={"no-retries"},
+                                              retry_delays=(0.01, 0.01)) as api:
+        hook = create_v2(api, url=sink.url())
+        wait_idle(api)
+        assert len(sink.requests) == 1
+        log = api.get(f"/api/v2/webhooks/{hook['id']}/deliveries", headers=AUTH_A).json()
+        assert log["data"][0]["attempts"] == 1
+
+
+# -- variants -----------------------------------------------------------------------------
+def test_default_page_size_7(tmp_path: Path) -> None:
+    with client(tmp_path, variants={"default-page-size-7"}) as api:
+        assert api.get("/api/v2/webhooks", headers=AUTH_A).json()["limit"] == 7
+        v1 = api.get("/api/webhooks", headers=AUTH_A).json()
+        assert v1["meta"]["pagination"]["per_page"] == 25
+
+
+def test_reordered_keys(tmp_path: Path) -> None:
+    with client(tmp_path, variants={"reordered-keys"}) as api:
+        hook = _hook(api)
+        raw = api.get(f"/api/v2/webhooks/{hook['id']}", headers=AUTH_A).text
+        keys = list(json.loads(raw))
+        assert keys[0] == "updated_at" and keys[-1] == "object"
+
+
+def test_latency_50ms(tmp_path: Path) -> None:
+    with client(tmp_path, variants={"latency-50ms"}) as api:
+        started = time.monotonic()
+        assert api.get("/api/v2/webhooks", headers=AUTH_A).status_code == 200
+        assert time.monotonic() - started >= 0.05
+
+
+def test_extra_headers(tmp_path: Path) -> None:
+    with client(tmp_path, variants={"extra-headers"}) as api:
+        response = api.get("/api/v2/webhooks")
+        assert "X-Request-Id" in response.headers and "Server-Timing" in response.headers
+        assert response.status_code == 401 and "X-RateLimit-Limit" in response.headers
+
+
+def test_extra_fields(tmp_path: Path) -> None:
+    with client(tmp_path, variants={"extra-fields"}) as api:
+        hook = _hook(api)
+        assert hook["description"] is None
+        assert api.get("/api/webhooks", headers=AUTH_A).json()["data"][0]["description"] is None
+
+
+def test_prepopulated(tmp_path: Path) -> None:
+    with client(tmp_path, variants={"prepopulated"}) as api:
+        team_a = api.get("/api/v2/webhooks?limit=100", headers=AUTH_A).json()
+        team_b = api.get("/api/v2/webhooks?limit=100", headers=AUTH_B).json()
+        assert team_a["total"] + team_b["total"] == 30 and team_a["total"] and team_b["total"]
+        ids = [item["id"] for item in team_a["data"] + team_b["data"]]
+        assert min(ids) == 100_000
+        assert any(not item["is_enabled"] for item in team_a["data"])
+        assert _hook(api)["id"] == 100_030
+    with client(tmp_path, variants={"prepopulated"}) as api:  # a restart adds nothing
+        assert api.get("/api/v2/webhooks", headers=AUTH_A).json()["total"] == 16
