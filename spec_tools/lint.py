@@ -105,7 +105,8 @@ def redocly_version(redocly: str = REDOCLY) -> str:
         return "?"
 
 
-def lint(files: list[str], config: str, python_only: bool) -> tuple[list[str], bool]:
+def lint(files: list[str], config: str, python_only: bool,
+         redocly: str = REDOCLY) -> tuple[list[str], bool]:
     """(output lines, ok) for the given files."""
     lines: list[str] = []
     ok = True
@@ -116,8 +117,8 @@ def lint(files: list[str], config: str, python_only: bool) -> tuple[list[str], b
         lines.append("redocly lint: skipped (--python-only)")
     else:
         try:
-            problems = run_redocly(files, config)
-            tools += f" + redocly lint {redocly_version()} ({config})"
+            problems = run_redocly(files, config, redocly)
+            tools += f" + redocly lint {redocly_version(redocly)} ({config})"
         except LintError as exc:
             lines.append(str(exc))
             ok = False
