@@ -36,6 +36,9 @@ report: $(VENV) ## The contract suite with an HTML report in reports/contract.ht
 serve: $(VENV) ## Run the reference server on http://127.0.0.1:8000
 	$(PY) -m reference_server --port 8000
 
+cleanup: $(VENV) ## Delete webhooks left on BASE_URL by any contract run (tagged URLs)
+	AQID_BASE_URL=$(BASE_URL) AQID_TOKEN=$(TOKEN) $(PY) scripts/cleanup.py
+
 lint: $(VENV) ## ruff over the Python code
 	.venv/bin/ruff check contract_suite reference_server spec_tools tests scripts conftest.py
 

@@ -11,6 +11,8 @@ Auth goes in the schema config's `headers`, never in call_and_validate(headers=.
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -137,6 +139,7 @@ def spec_path(session: SuiteSession, version: str) -> Path:
 @schemathesis.hook
 def before_call(context: schemathesis.HookContext, case: Case, kwargs: dict[str, Any]) -> None:
     _wait_out_rate_limit()
+    _log_case(case)
     _tag_webhook_url(case)
 
 
@@ -173,6 +176,21 @@ def after_validate(context: schemathesis.HookContext, case: Case, response: Resp
 def filter_failure(context: schemathesis.HookContext, failure: Any, case: Case,
                    response: Response) -> bool:
     return not is_false_alarm(failure, case, response)
+
+
+def _log_case(case: Case) -> None:
+    """With AQID_CASE_LOG=path, append each generated request (as generated, before tagging):
+    how the project's tests show that one --seed gives the same requests twice."""
+    path = os.environ.get("AQID_CASE_LOG")
+    if not path:
+        return
+    line = json.dumps([version_of(case), case.operation.label, case.path_parameters, case.query,
+                       case.body if isinstance(case.body, (dict, list, str, int, float)) else None],
+                      sort_keys=True, default=repr)
+    if state.session is not None:  # a case replayed after tagging: the run id is not generated
+        line = line.replace(state.session.target.run_id, "<run-id>")
+    with state.lock, open(path, "a", encoding="utf-8") as log:
+        log.write(redactor(line) + "\n")
 
 
 def _tag_webhook_url(case: Case) -> None:

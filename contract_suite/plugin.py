@@ -31,6 +31,7 @@ from .target import Target
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
 GENERATED_MODULE = "test_generated.py"
 _CLIENT_REQUESTS = pytest.StashKey[int]()
+_DELETED_BY_WORKERS = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,6 +50,7 @@ def wants_contracts(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_CLIENT_REQUESTS] = 0
+    config.stash[_DELETED_BY_WORKERS] = 0
     resolve_options(config)  # a bad option value is a usage error even without contracts
     if not wants_contracts(config):
         return
@@ -71,6 +73,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     output = getattr(node, "workeroutput", None) or {}
     stats.merge(output.get("aqid_stats", {}))
     node.config.stash[_CLIENT_REQUESTS] += int(output.get("aqid_client_requests", 0))
+    node.config.stash[_DELETED_BY_WORKERS] += int(output.get("aqid_deleted", 0))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -118,12 +121,19 @@ def _deselected(item: pytest.Item, session: SuiteSession) -> bool:
             and not session.profile.stateful)
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: sees the report last
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     redact_report(report)
     return report
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_exception_interact(node: Any, call: Any, report: pytest.TestReport) -> None:
+    # schemathesis rebuilds longrepr here (after logreport): mask its version too.
+    if isinstance(report, pytest.TestReport):
+        redact_report(report)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -141,6 +151,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if is_worker:
         config.workeroutput["aqid_stats"] = stats.to_dict()
         config.workeroutput["aqid_client_requests"] = config.stash[_CLIENT_REQUESTS]
+        config.workeroutput["aqid_deleted"] = len(result.deleted)
     config.stash[_CLEANUP_KEY] = result
     suite.api.close()
 
@@ -159,8 +170,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(reporting.redact(line))
     result = config.stash.get(_CLEANUP_KEY, None)
     if result is not None:
+        deleted = len(result.deleted) + config.stash[_DELETED_BY_WORKERS]
         terminalreporter.write_line(
-            f"cleanup: deleted {len(result.deleted)} webhook(s) created by run {suite.target.run_id}")
+            f"cleanup: deleted {deleted} webhook(s) left by run {suite.target.run_id}")
         for error in result.errors:
             terminalreporter.write_line(f"cleanup problem: {reporting.redact(error)}")
 
