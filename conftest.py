@@ -3,4 +3,8 @@
 Everything else (options, target, collectors, fixtures) lives in `contract_suite/`.
 """
 
-pytest_plugins = ["contract_suite.plugin", "contract_suite.collector"]
+pytest_plugins = [
+    "contract_suite.plugin",
+    "contract_suite.collector",
+    "contract_suite.delivery_fixtures",
+]
