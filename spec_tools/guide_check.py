@@ -308,9 +308,11 @@ class GuideChecker:
                 missing.setdefault(path, []).extend(
                     set(error.validator_value) - set(error.instance))
             elif error.validator != "additionalProperties" and where(path) not in bad_uuid_lines:
+                why = (f"{json.dumps(error.instance)} does not match pattern "
+                       f"{error.validator_value}" if error.validator == "pattern"
+                       else error.message[:160])
                 problems.append((where(path), f"{version} example does not match {name} at "
-                                              f"/{'/'.join(map(str, path))}: "
-                                              f"{error.message[:160]}"))
+                                              f"/{'/'.join(map(str, path))}: {why}"))
         for path, fields in missing.items():
             problems.append((where(path), f"{version} example lacks required field(s) "
                                           f"{', '.join(sorted(set(fields)))} of {name}"))
