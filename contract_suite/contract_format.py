@@ -59,6 +59,11 @@ class _MarkedLoader(yaml.SafeLoader):
         result.key_lines = {}
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str):  # `on:`/`no:`/`1:` are YAML 1.1 booleans/numbers
+                raise yaml.MarkedYAMLError(
+                    None, None, f"key {key_node.value!r} is read as {type(key).__name__}, "
+                    "not text: quote it", key_node.start_mark,
+                )
             if key in result:
                 raise yaml.MarkedYAMLError(
                     "while constructing a mapping", node.start_mark,
@@ -104,8 +109,11 @@ def load_contract(path: str | Path, text: str | None = None) -> MarkedDict:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = mark.line + 1 if mark else None
+        problem = "; ".join(str(p) for p in (error.context, error.problem) if p)
+        if "duplicate anchor" in str(error.context):  # PyYAML's text names no fix
+            problem = str(error.context).split(";")[0] + " (anchors must be unique in a file)"
         raise ContractFormatError(
-            path, line, f"not valid YAML: {error.problem} (fix the YAML syntax at this line)"
+            path, line, f"not valid YAML: {problem} (fix the YAML at this line)"
         ) from None
     except yaml.YAMLError as error:
         raise ContractFormatError(path, None, f"not valid YAML: {error}") from None

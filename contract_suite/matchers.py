@@ -127,6 +127,8 @@ def webhook_view(webhook: Any) -> dict[str, Any] | None:
         enabled = webhook.get("active")
     else:
         return None
+    if isinstance(events, list) and all(isinstance(e, str) for e in events):
+        events = sorted(events)  # the brief promises the same events, not their order
     return {
         "id": webhook.get("id"), "url": webhook.get("url"), "secret": webhook.get("secret"),
         "events": events, "enabled": enabled,
@@ -201,6 +203,21 @@ def _one_of(path: str, value: Any, expected: list[Any], captures: Mapping[str, A
     _require(path, value)
     if not any(same_json(value, option) for option in expected):
         raise MatchFailure(path, f"one of {expected!r}", value, "not one of the allowed values")
+
+
+def _same_items(path: str, value: Any, expected: list[Any], captures: Mapping[str, Any]) -> None:
+    """The same items in any order (the brief promises no order for a webhook's events)."""
+    _require(path, value)
+    remaining = list(expected)
+    if isinstance(value, list) and len(value) == len(expected):
+        for item in value:
+            match = next((i for i, e in enumerate(remaining) if same_json(item, e)), None)
+            if match is None:
+                break
+            remaining.pop(match)
+    if not isinstance(value, list) or len(value) != len(expected) or remaining:
+        raise MatchFailure(path, f"the items {expected!r} in any order", value,
+                           "not the same items")
 
 
 def _subset(path: str, value: Any, expected: Any, captures: Mapping[str, Any]) -> None:
@@ -292,7 +309,7 @@ def _matching_items(path: str, value: Any, expected: Mapping[str, Any],
 Matcher = Callable[[str, Any, Any, Mapping[str, Any]], None]
 MATCHERS: dict[str, Matcher] = {
     "present": _present, "equals": _equals, "not_equals": _not_equals, "one_of": _one_of,
-    "subset": _subset, "type": _type, "regex": _regex, "length": _length,
+    "subset": _subset, "same_items": _same_items, "type": _type, "regex": _regex, "length": _length,
     "equals_capture": _equals_capture, "same_webhook_as": _same_webhook_as,
     "instant": _instant, "has_key_matching": _has_key_matching, "each": _each,
     "matching_items": _matching_items,
