@@ -133,8 +133,11 @@ def _check_schema(path: str | Path, document: MarkedDict) -> None:
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is None:
         return
-    raise ContractFormatError(path, line_of(document, list(error.absolute_path)),
-                              explain(error))
+    location = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {})
+        location += [key for key in error.instance if key not in allowed][:1]  # its own line
+    raise ContractFormatError(path, line_of(document, location), explain(error))
 
 
 def line_of(document: Any, location: list[Any]) -> int | None:

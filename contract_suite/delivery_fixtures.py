@@ -27,7 +27,7 @@ from .target import Target
 
 # The brief's production schedule, used when the target does not say (no sandbox).
 PRODUCTION_SETTINGS = {"retry_delays": [60, 120, 600, 900], "timeout": 5, "disable_after": 10}
-SLACK = 10.0  # seconds added to every wait: a busy target under -n 2 is slow, not wrong
+SLACK = 5.0  # seconds added to every wait: a busy target under -n 2 is slow, not wrong
 SETTLE = 1.0  # seconds to watch for deliveries that must NOT come (duplicates, misroutes)
 SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 

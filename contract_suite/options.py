@@ -79,7 +79,8 @@ def resolve_options(config: pytest.Config) -> Options:
     if version not in API_VERSION_CHOICES:
         raise pytest.UsageError(f"aqid-contracts: --api-version {version!r}: choose v1, v2 or both")
     if profile not in PROFILES:
-        raise pytest.UsageError(f"aqid-contracts: --profile {profile!r}: choose {', '.join(PROFILES)}")
+        choices = ", ".join(PROFILES)
+        raise pytest.UsageError(f"aqid-contracts: --profile {profile!r}: choose {choices}")
     base_url = strings["aqid_base_url"]
     return Options(
         base_url=base_url.rstrip("/") if base_url else None,

@@ -58,13 +58,15 @@ def probe_target(
     url = base_url + API_PREFIX[version] + "/webhooks"
     params = {"limit": 1} if version == "v2" else {"per_page": 1}
     where = f"target {base_url}"
+    path = API_PREFIX[version] + "/webhooks"
     try:
         with httpx.Client(timeout=PROBE_TIMEOUT, transport=transport) as client:
             response = client.get(url, params=params, headers={
                 "Authorization": f"Bearer {token}", "Accept": "application/json"})
     except httpx.ConnectError as exc:
         reason = _connect_reason(exc)
-        raise ProbeFailure(f"aqid-contracts: {where} is unreachable ({reason}) — check --base-url")
+        raise ProbeFailure(
+            f"aqid-contracts: {where} is unreachable ({reason}) — check --base-url") from None
     except httpx.TimeoutException:
         raise ProbeFailure(f"aqid-contracts: {where} did not answer within {PROBE_TIMEOUT:.0f} s "
                            "— check --base-url") from None
@@ -74,21 +76,21 @@ def probe_target(
     status = response.status_code
     if status == 401:
         raise ProbeFailure(f"aqid-contracts: {where} refused {who} ({mask(token)}) with 401 "
-                           f"on GET {API_PREFIX[version]}/webhooks — check the token")
+                           f"on GET {path} — check the token")
     if status == 403:
         raise ProbeFailure(f"aqid-contracts: {where} answered 403 to {who} ({mask(token)}) "
-                           f"on GET {API_PREFIX[version]}/webhooks — the token may not list webhooks")
+                           f"on GET {path} — the token may not list webhooks")
     content_type = response.headers.get("content-type", "")
     if status != 200 or "json" not in content_type:
         kind = "an HTML page" if "html" in content_type else f"{content_type or 'no content type'}"
         raise ProbeFailure(f"aqid-contracts: {where} answered {status} with {kind} on GET "
-                           f"{API_PREFIX[version]}/webhooks, not the JSON list — "
+                           f"{path}, not the JSON list — "
                            "is --base-url the API host (without /api)?")
     try:
         response.json()
     except ValueError:
         raise ProbeFailure(f"aqid-contracts: {where} answered invalid JSON on GET "
-                           f"{API_PREFIX[version]}/webhooks — is --base-url the API host?") from None
+                           f"{path} — is --base-url the API host?") from None
 
 
 def _connect_reason(exc: httpx.ConnectError) -> str:

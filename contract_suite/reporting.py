@@ -83,11 +83,12 @@ def header_lines(session: Any) -> list[str]:
     target = session.target
     origin = "embedded reference server" if target.embedded else "given by --base-url"
     other = mask(target.other_team_token) if target.other_team_token else "none (isolation skipped)"
+    versions = ", ".join(sorted(target.api_versions))
     return [
         f"target: {target.base_url} ({origin})",
         f"tokens: main {mask(target.token)}, other team {other}",
         f"profile: {session.profile.name} ({session.profile.purpose}); seed: {session.seed} "
-        f"(repeat with --seed {session.seed}); api versions: {', '.join(sorted(target.api_versions))}"
+        f"(repeat with --seed {session.seed}); api versions: {versions}"
         f"{'; read-only' if target.read_only else ''}; run id: {target.run_id}",
     ]
 
@@ -109,7 +110,8 @@ def summary_lines(data: dict[str, Any], requests_by_client: int) -> list[str]:
         if details["curl"]:
             lines.append("    reproduce: " + details["curl"].splitlines()[0])
     if len(failures) > MAX_FAILURES_SHOWN:
-        lines.append(f"... and {len(failures) - MAX_FAILURES_SHOWN} more (see the test failures above)")
+        hidden = len(failures) - MAX_FAILURES_SHOWN
+        lines.append(f"... and {hidden} more (see the test failures above)")
     lines.append("")
     lines.append(f"requests sent: {total_calls + requests_by_client} "
                  f"({total_calls} generated, {requests_by_client} by contracts, probe and cleanup)")

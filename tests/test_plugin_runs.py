@@ -1,0 +1,164 @@
+"""Subprocess runs of the real suite (contracts/test_generated.py), bounded, loopback only.
+
+Each run is a fresh `pytest` process, as a user or CI would start it; targets are the
+embedded server or reference servers started here through the launcher.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from contract_suite.cleanup import tagged_webhooks
+from contract_suite.http import ApiClient
+from contract_suite.target import Target
+from reference_server.launcher import RunningServer, start_reference_server
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "tok-main-5f2a9c0d8e7b6a1f3c4d"
+OTHER_TOKEN = "tok-other-9e8d7c6b5a4f3e2d1c0b"
+RUN_TIMEOUT = 300
+FULL_SECRET = re.compile(r'"secret"\s*:\s*"[0-9a-f]{32,}"')
+
+pytestmark = pytest.mark.slow
+
+
+def run_suite(*args: str, tmp_path: Path, env: dict[str, str] | None = None
+              ) -> subprocess.CompletedProcess[str]:
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
+    clean_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "contracts/test_generated.py", "-p", "no:cacheprovider",
+         "--profile", "smoke", *args],
+        cwd=ROOT, env=clean_env, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
+
+
+def _server(tmp_path: Path, faults: tuple[str, ...] = ()) -> RunningServer:
+    return start_reference_server(db_path=tmp_path / "db.sqlite3",
+                                  tokens={"team-a": TOKEN, "team-b": OTHER_TOKEN},
+                                  faults=faults, rate_limit=1_000_000)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RunningServer]:
+    with _server(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def faulty_server(tmp_path: Path) -> Iterator[RunningServer]:
+    with _server(tmp_path, faults=("v2-create-returns-200",)) as running:
+        yield running
+
+
+def target_args(server: RunningServer) -> list[str]:
+    return ["--base-url", server.base_url, "--token", TOKEN, "--other-team-token", OTHER_TOKEN]
+
+
+def tagged_left(server: RunningServer) -> list[tuple[int, str]]:
+    api = ApiClient(Target(base_url=server.base_url, token=TOKEN))
+    try:
+        return list(tagged_webhooks(api, None))
+    finally:
+        api.close()
+
+
+def assert_no_secret_in(*texts: str) -> None:
+    for text in texts:
+        assert TOKEN not in text and OTHER_TOKEN not in text
+        assert not FULL_SECRET.search(text)
+
+
+def test_a_passing_run_masks_tokens_and_leaves_no_tagged_webhooks(
+        server: RunningServer, tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    result = run_suite(*target_args(server), f"--junitxml={junit}", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "(given by --base-url)" in result.stdout and "tok-…" in result.stdout
+    assert_no_secret_in(result.stdout, result.stderr, junit.read_text())
+    assert tagged_left(server) == []
+
+
+def test_a_fault_fails_naming_operation_and_check_and_is_cleaned_up(
+        faulty_server: RunningServer, tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    result = run_suite(*target_args(faulty_server), f"--junitxml={junit}", tmp_path=tmp_path)
+    assert result.returncode == 1
+    assert "FAIL v2 POST /webhooks" in result.stdout
+    assert "status_code_conformance: Undocumented status code" in result.stdout
+    assert "Received: 200" in result.stdout and "reproduce: curl -X POST" in result.stdout
+    assert "Authorization: [Filtered]" in result.stdout
+    junit_text = junit.read_text()
+    assert 'name="test_v2_operation[POST /webhooks]"' in junit_text
+    assert_no_secret_in(result.stdout, result.stderr, junit_text)
+    assert tagged_left(faulty_server) == []
+
+
+def test_an_unreachable_target_ends_the_run_with_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run_suite("--base-url", f"http://127.0.0.1:{port}", "--token", TOKEN,
+                       tmp_path=tmp_path)
+    assert result.returncode == 4
+    lines = [line for line in result.stderr.splitlines() if "aqid-contracts" in line]
+    assert lines == [f"ERROR: aqid-contracts: target http://127.0.0.1:{port} is unreachable "
+                     "(connection refused) — check --base-url"]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_wrong_token_ends_the_run_with_one_line(server: RunningServer, tmp_path: Path) -> None:
+    result = run_suite("--base-url", server.base_url, "--token", "wrong-token-000000000000",
+                       tmp_path=tmp_path)
+    assert result.returncode == 4
+    assert "refused --token (wron…) with 401" in result.stderr
+    assert "wrong-token-000000000000" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(("extra", "needed"), [((), "--allow-production --read-only"),
+                                               (("--allow-production",), "add --read-only")])
+def test_the_production_host_is_refused_before_any_connection(
+        extra: tuple[str, ...], needed: str, tmp_path: Path) -> None:
+    # A proxy on a closed loopback port: had the suite tried to connect, it would say so.
+    env = {"HTTPS_PROXY": "http://127.0.0.1:9", "ALL_PROXY": "http://127.0.0.1:9"}
+    result = run_suite("--base-url", "https://id.amiqus.co", "--token", TOKEN, *extra,
+                       tmp_path=tmp_path, env=env)
+    assert result.returncode == 4
+    assert "is the production host" in result.stderr and needed in result.stderr
+    assert "unreachable" not in result.stderr
+
+
+def test_default_runs_target_the_embedded_server_pass_and_repeat_with_a_seed(
+        tmp_path: Path) -> None:
+    logs = []
+    for attempt in (1, 2):
+        log = tmp_path / f"cases-{attempt}.jsonl"
+        # AQID_BASE_URL empty, as `make contract` exports it: the embedded server is started.
+        result = run_suite("--seed", "4242", tmp_path=tmp_path,
+                           env={"AQID_CASE_LOG": str(log), "AQID_BASE_URL": ""})
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+        assert re.search(r"target: http://127\.0\.0\.1:\d+ \(embedded reference server\)",
+                         result.stdout)
+        assert "seed: 4242" in result.stdout and re.search(r"requests sent: \d+", result.stdout)
+        assert "ok   v2 POST /webhooks" in result.stdout
+        logs.append([json.loads(line) for line in log.read_text().splitlines()])
+    assert len(logs[0]) > 20
+    assert logs[0] == logs[1]
+
+
+def test_read_only_keeps_only_get_operations(server: RunningServer, tmp_path: Path) -> None:
+    result = run_suite(*target_args(server), "--read-only", "--collect-only", "-q",
+                       tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout[-2000:]
+    collected = [line for line in result.stdout.splitlines() if "::" in line]
+    assert collected and all("[GET " in line for line in collected)
+    assert any("v1_operation[GET /webhooks]" in line for line in collected)
