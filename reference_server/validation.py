@@ -22,6 +22,11 @@ MAX_URL_LENGTH = 2048
 Errors = dict[str, list[str]]
 
 
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; accepting them would put them in payloads we sign.
+    raise ValueError(f"{name} is not valid JSON")
+
+
 async def json_object_body(request: Request) -> dict[str, Any]:
     """The body as a JSON object; 413 when over the size limit, 422 when not an object."""
     limit = settings_of(request).max_body_bytes
@@ -34,8 +39,8 @@ async def json_object_body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        value = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise invalid({"body": ["The request body must be valid JSON."]}) from None
     if not isinstance(value, dict):
         raise invalid({"body": ["The request body must be a JSON object."]})

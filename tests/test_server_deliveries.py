@@ -224,3 +224,34 @@ def test_sandbox_fans_out_to_matching_enabled_webhooks_of_the_team(tmp_path: Pat
         record = [r for r in sink.requests if r.json["trigger"]["alias"] == "record.created"]
         assert set(record[0].json["data"]) == {"record"}
         assert json.dumps(record[0].json["data"]).count("show") == 1
+
+
+def test_a_full_backlog_logs_the_delivery_as_failed_at_once(tmp_path: Path) -> None:
+    with client(tmp_path, delivery_backlog=0) as api:
+        hook = create_v2(api)
+        [entry] = deliveries(api, hook["id"])
+        assert (entry["attempts"], entry["response"]["status_code"]) == (0, "0")
+        assert "backlog is full" in entry["response"]["body"]
+
+
+def test_pending_retries_resume_after_a_restart(tmp_path: Path) -> None:
+    with receiver(status=500) as sink:
+        with client(tmp_path, retry_delays=(3600,)) as api:  # the retry is an hour away
+            hook = create_v2(api, url=sink.url())
+            sink.wait(1)
+        sink.status = 204
+        with client(tmp_path, retry_delays=(3600,)) as api:  # restarted: resumes it now
+            second = sink.wait(2)[1]
+            assert second.headers["X-AQID-Delivery-Attempt"] == "2"
+            wait_idle(api)
+            [entry] = deliveries(api, hook["id"])
+            assert (entry["attempts"], entry["response"]["status_code"]) == (2, "204")
+
+
+def test_nan_in_a_body_is_not_json(tmp_path: Path) -> None:
+    with client(tmp_path) as api:
+        response = api.post("/_sandbox/events", headers=AUTH_A,
+                            content=b'{"event": "form.sent", "data": NaN}')
+        assert response.status_code == 422 and response.json()["body"]
+        deep = b"[" * 5000 + b"]" * 5000
+        assert api.post("/api/v2/webhooks", headers=AUTH_A, content=deep).status_code == 422
