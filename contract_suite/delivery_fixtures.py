@@ -49,9 +49,14 @@ class DeliveryTiming:
     def attempts(self) -> int:
         return 1 + len(self.retry_delays)
 
-    def schedule(self, attempts: int) -> float:
-        """Longest a payload's first `attempts` attempts may take, with slack."""
-        return sum(self.retry_delays[: attempts - 1]) + attempts * self.timeout + SLACK
+    def schedule(self, attempts: int, *, slow_answers: bool = False) -> float:
+        """Longest a payload's first `attempts` attempts may take, with slack.
+
+        The receiver answers at once unless told otherwise; with `slow_answers` every
+        attempt may also last up to the target's timeout.
+        """
+        answering = attempts * self.timeout if slow_answers else 0.0
+        return sum(self.retry_delays[: attempts - 1]) + answering + SLACK
 
     @property
     def first_arrival(self) -> float:
