@@ -13,7 +13,7 @@ import ipaddress
 import json
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,11 +69,11 @@ class Subscription:
 
     id: int
     uuid: str | None  # None when the target has no v2 to read it from
-    secret: str
+    secret: str = field(repr=False)  # never in a failure's repr; the redactor knows it too
     events: list[str]
     endpoint: Endpoint
     version: str  # the API version that created it
-    created: dict[str, Any]  # the create response body
+    created: dict[str, Any] = field(repr=False)  # the create response body (holds the secret)
 
     def wait(self, count: int, timeout: float) -> list[ReceivedRequest]:
         return self.endpoint.wait(count, timeout)

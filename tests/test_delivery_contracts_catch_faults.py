@@ -112,3 +112,17 @@ def test_the_delivery_contracts_fail_on_each_delivery_fault_and_name_it(
     assert contract in failed_tests(output), (
         f"fault {fault}: {contract} should fail; failed: {sorted(failed_tests(output))}")
     assert named in output, f"fault {fault}: the failure should say {named!r}"
+
+
+@pytest.mark.slow
+def test_a_target_without_the_sandbox_runs_the_ping_contracts_and_skips_the_rest(
+    tmp_path: Path,
+) -> None:
+    tokens = {"team-a": "main-" + secrets.token_hex(12), "team-b": "other-" + secrets.token_hex(12)}
+    with start_reference_server(db_path=tmp_path / "db.sqlite3", tokens=tokens, sandbox=False,
+                                **TINY) as server:
+        result = run_delivery_contracts(server, "-rs")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert re.search(r"\b6 passed, 8 skipped\b", output), output[-2000:]
+    assert "no sandbox control surface" in output  # the reason, as the plugin words it
