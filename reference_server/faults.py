@@ -1,24 +1,45 @@
 """The catalogue of named faults and benign variants.
 
-A *fault* breaks one documented contract in one small, named way; the fault self-test
-switches each on and expects the contract suite to fail. A *variant* is a behaviour the
-contract leaves open (key order, page size, latency, extra fields...); the suite must stay
-green with it. The code asks `settings.has_fault("name")` / `settings.has_variant("name")`
-at the one point where behaviour diverges, so a fault is a modifier, not a fork.
+A *fault* breaks one documented contract (API-BRIEF.md and spec/) in one small, named,
+deterministic way; the fault self-test switches each on and expects the contract suite to
+fail. A *variant* is a behaviour the contract leaves open (key order, page size, latency,
+extra fields...); the suite must stay green with it. The code asks
+`settings.has_fault("name")` / `settings.has_variant("name")` at the one point where
+behaviour diverges, so a fault is a modifier, not a fork.
 
-Adding one: a line here, and an `if settings.has_fault("...")` at the point it changes.
+Adding one: an entry here (name, area, operations it shows in, how it breaks the contract),
+an `if settings.has_fault("...")` at the point it changes, and a `test_<name>` in
+tests/test_server_faults.py showing the difference from a clean server.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The areas issue 3 asks the catalogue to cover, and the operations it must spread over.
+AREAS: tuple[str, ...] = (
+    "status codes", "field names/types", "error bodies", "pagination", "enabled filter",
+    "validation", "auth", "team isolation", "persistence", "cross-version", "timestamps",
+    "deliveries",
+)
+V2_OPS = ("v2 list", "v2 create", "v2 retrieve", "v2 update", "v2 delete", "v2 deliveries")
+V1_OPS = ("v1 list", "v1 create", "v1 update", "v1 delete", "v1 deliveries")
+OUTBOUND = "outbound delivery"  # the signed POST a subscriber receives
+OPERATIONS: tuple[str, ...] = (*V2_OPS, *V1_OPS, OUTBOUND)
+
+# Operations whose response shows a webhook, per version.
+V2_SHOWS_WEBHOOK = ("v2 list", "v2 create", "v2 retrieve", "v2 update")
+V1_SHOWS_WEBHOOK = ("v1 list", "v1 create", "v1 update", "v1 delete")
+V2_LISTS = ("v2 list", "v2 deliveries")
+V1_LISTS = ("v1 list", "v1 deliveries")
+
 
 @dataclass(frozen=True)
 class Fault:
     name: str
-    area: str  # the operation or behaviour it breaks
-    description: str  # how it breaks the contract, one line
+    area: str  # one of AREAS (variants: what they touch)
+    operations: tuple[str, ...]  # where it shows: entries of OPERATIONS
+    description: str  # how it breaks the contract (variants: how they differ), one line
 
 
 def _catalogue(*items: Fault) -> dict[str, Fault]:
@@ -26,40 +47,93 @@ def _catalogue(*items: Fault) -> dict[str, Fault]:
 
 
 FAULTS: dict[str, Fault] = _catalogue(
-    Fault("v2-create-returns-200", "v2 create", "answers 200 instead of 201"),
-    Fault("v2-delete-returns-200-with-body", "v2 delete",
+    # -- status codes ----------------------------------------------------------------------
+    Fault("v2-create-returns-200", "status codes", ("v2 create",),
+          "answers 200 instead of 201"),
+    Fault("v2-delete-returns-200-with-body", "status codes", ("v2 delete",),
           "answers 200 with the webhook instead of 204 with an empty body"),
-    Fault("v2-missing-object-tag", "v2 webhook", 'webhook objects lack "object": "webhook"'),
-    Fault("v1-events-as-array", "v1 webhook", "v1 shows events as an array, not one string"),
-    Fault("v2-links-not-null-on-single-page", "v2 pagination",
+    Fault("v1-delete-returns-204", "status codes", ("v1 delete",),
+          "v1 delete answers 204 with an empty body instead of 200 with the deleted webhook"),
+    # -- field names and types -------------------------------------------------------------
+    Fault("v2-missing-object-tag", "field names/types", V2_SHOWS_WEBHOOK,
+          'webhook objects lack "object": "webhook"'),
+    Fault("v1-events-as-array", "field names/types", V1_SHOWS_WEBHOOK,
+          "v1 shows events as an array, not one string"),
+    Fault("v1-active-missing", "field names/types", V1_SHOWS_WEBHOOK,
+          "v1 webhooks lack the `active` field"),
+    Fault("v2-uuid-not-uuid", "field names/types", V2_SHOWS_WEBHOOK,
+          'v2 `uuid` is "wh_" and 12 hex digits, not a UUID'),
+    Fault("v2-secret-missing-on-read", "field names/types", ("v2 retrieve",),
+          "retrieving a webhook omits `secret` (it must be returned on every read)"),
+    # -- pagination ------------------------------------------------------------------------
+    Fault("v2-links-not-null-on-single-page", "pagination", V2_LISTS,
           'a single page has links {"next": null, "previous": null} instead of null'),
-    Fault("v2-count-is-total", "v2 pagination", "count is the total, not the items on the page"),
-    Fault("enabled-filter-ignored", "v2 list", "?enabled= is accepted but does not filter"),
-    Fault("patch-replaces-whole", "v2 update",
+    Fault("v2-count-is-total", "pagination", V2_LISTS,
+          "count is the total, not the items on the page"),
+    Fault("pagination-off-by-one", "pagination", (*V2_LISTS, *V1_LISTS),
+          "pages after the first start one item early: every multi-page walk repeats one"),
+    Fault("v2-page-past-end-404", "pagination", V2_LISTS,
+          'a page past the end answers 404 instead of 200 with "data": []'),
+    Fault("v2-links-drop-query", "pagination", V2_LISTS,
+          "links.next/previous keep only ?page=, dropping limit and enabled"),
+    Fault("v1-per-page-ignored", "pagination", ("v1 list",),
+          "v1 ?per_page= is accepted but the page size stays 25"),
+    Fault("v1-links-object-on-single-page", "pagination", V1_LISTS,
+          "v1 meta.pagination.links is {} instead of [] when there is one page"),
+    Fault("v1-total-pages-off-by-one", "pagination", V1_LISTS,
+          "v1 total_pages is one more than ceil(total / per_page)"),
+    # -- validation ------------------------------------------------------------------------
+    Fault("v2-limit-out-of-range-accepted", "validation", V2_LISTS,
+          "?limit=0 and ?limit=101 answer 200 (clamped to 1..100) instead of 422"),
+    # -- enabled filter --------------------------------------------------------------------
+    Fault("enabled-filter-ignored", "enabled filter", ("v2 list",),
+          "?enabled= is accepted but does not filter"),
+    # -- persistence -----------------------------------------------------------------------
+    Fault("patch-replaces-whole", "persistence", ("v2 update",),
           "PATCH resets omitted fields to their defaults (events ['*'], is_enabled true)"),
-    Fault("update-not-stored", "v2/v1 update",
+    Fault("update-not-stored", "persistence", ("v2 update", "v1 update"),
           "an update answers 200 with the new values but stores nothing"),
-    Fault("other-team-visible", "team isolation",
+    Fault("v2-delete-not-effective", "persistence", ("v2 delete",),
+          "v2 delete answers 204 but the webhook stays (retrieve 200, still listed)"),
+    # -- team isolation --------------------------------------------------------------------
+    Fault("other-team-visible", "team isolation", ("v2 retrieve",),
           "retrieving another team's webhook by id answers 200 instead of 404"),
-    Fault("signature-hex", "deliveries", "X-AQID-Signature is the hex digest, not base64"),
-    Fault("no-retries", "deliveries", "a failed delivery is never retried"),
+    # -- timestamps ------------------------------------------------------------------------
+    Fault("v2-timestamps-offset", "timestamps", V2_SHOWS_WEBHOOK,
+          "v2 created_at/updated_at end in +00:00 instead of Z"),
+    Fault("v1-timestamps-zulu", "timestamps", V1_SHOWS_WEBHOOK,
+          "v1 created_at/updated_at end in Z instead of +00:00"),
+    Fault("created-at-moves-on-update", "timestamps", ("v2 update", "v1 update"),
+          "an update sets created_at to the update time (created_at must never move)"),
+    Fault("updated-at-not-moved", "timestamps", ("v2 update", "v1 update"),
+          "an update leaves updated_at where it was (it must move on every update)"),
+    # -- deliveries ------------------------------------------------------------------------
+    Fault("signature-hex", "deliveries", (OUTBOUND,),
+          "X-AQID-Signature is the hex digest, not base64"),
+    Fault("no-retries", "deliveries", (OUTBOUND, "v2 deliveries", "v1 deliveries"),
+          "a failed delivery is never retried"),
 )
 
 VARIANTS: dict[str, Fault] = _catalogue(
-    Fault("default-page-size-7", "v2 pagination", "v2 lists default to 7 items a page"),
-    Fault("reordered-keys", "all JSON", "every JSON object has its keys in reverse order"),
-    Fault("latency-50ms", "all responses", "every response is delayed by 50 ms"),
-    Fault("extra-headers", "all responses",
+    Fault("default-page-size-7", "pagination", ("v2 list", "v2 deliveries"),
+          "v2 lists default to 7 items a page"),
+    Fault("reordered-keys", "all JSON", OPERATIONS[:-1],
+          "every JSON object has its keys in reverse order"),
+    Fault("latency-50ms", "all responses", OPERATIONS[:-1],
+          "every response is delayed by 50 ms"),
+    Fault("extra-headers", "all responses", OPERATIONS[:-1],
           "unrelated extra headers (X-Request-Id, Server-Timing)"),
-    Fault("extra-fields", "webhook objects",
+    Fault("extra-fields", "webhook objects", (*V2_SHOWS_WEBHOOK, *V1_SHOWS_WEBHOOK),
           'an undocumented extra field ("description": null) in every webhook'),
-    Fault("prepopulated", "store",
+    Fault("prepopulated", "store", ("v2 list", "v1 list"),
           "a new database starts with 30 webhooks of two teams, some disabled, ids from 100000"),
 )
 
 
 def describe_all() -> list[str]:
     """One line per fault and variant, for --list-faults."""
-    lines = [f"fault    {f.name:36} [{f.area}] {f.description}" for f in FAULTS.values()]
-    lines += [f"variant  {v.name:36} [{v.area}] {v.description}" for v in VARIANTS.values()]
-    return lines
+    def line(kind: str, item: Fault) -> str:
+        return f"{kind:8} {item.name:36} [{item.area}] {item.description}"
+
+    return [line("fault", f) for f in FAULTS.values()] + [
+        line("variant", v) for v in VARIANTS.values()]

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 
 from reference_server.config import Settings
+from reference_server.responses import route_not_found, settings_of
 from reference_server.validation import query_int
 
 MAX_PAGE_SIZE = 100
@@ -20,15 +21,21 @@ V2_DEFAULT_LIMIT = 25  # not part of the contract (the `default-page-size-7` var
 class PageRequest:
     page: int
     size: int
+    overlap: int = 0  # 1 only for the pagination-off-by-one fault
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * self.size
+        return max(0, (self.page - 1) * self.size - self.overlap)
 
 
 def page_request(request: Request, size_param: str, default_size: int) -> PageRequest:
-    return PageRequest(query_int(request, "page", 1, 1),
-                       query_int(request, size_param, default_size, 1, MAX_PAGE_SIZE))
+    settings = settings_of(request)
+    page = query_int(request, "page", 1, 1)
+    low, high = 1, MAX_PAGE_SIZE
+    if size_param == "limit" and settings.has_fault("v2-limit-out-of-range-accepted"):
+        low, high = 0, None
+    size = min(max(query_int(request, size_param, default_size, low, high), 1), MAX_PAGE_SIZE)
+    return PageRequest(page, size, overlap=int(settings.has_fault("pagination-off-by-one")))
 
 
 def v2_default_limit(settings: Settings) -> int:
@@ -39,9 +46,12 @@ def _total_pages(total: int, size: int) -> int:
     return max(1, math.ceil(total / size))
 
 
-def _neighbours(request: Request, page: int, total_pages: int) -> tuple[str | None, str | None]:
+def _neighbours(request: Request, page: int, total_pages: int,
+                keep_query: bool = True) -> tuple[str | None, str | None]:
     """URLs of the next and previous pages, keeping the rest of the query."""
     def url(number: int) -> str:
+        if not keep_query:  # the v2-links-drop-query fault
+            return str(request.url.replace(query=f"page={number}"))
         return str(request.url.include_query_params(page=number))
 
     following = url(page + 1) if page < total_pages else None
@@ -52,9 +62,12 @@ def _neighbours(request: Request, page: int, total_pages: int) -> tuple[str | No
 def v2_list(request: Request, settings: Settings, data: list[Any], total: int,
             req: PageRequest) -> dict[str, Any]:
     pages = _total_pages(total, req.size)
+    if req.page > pages and settings.has_fault("v2-page-past-end-404"):
+        raise route_not_found()
     links: dict[str, str | None] | None = None
     if pages > 1:
-        following, previous = _neighbours(request, req.page, pages)
+        following, previous = _neighbours(request, req.page, pages,
+                                          not settings.has_fault("v2-links-drop-query"))
         links = {"next": following, "previous": previous}
     elif settings.has_fault("v2-links-not-null-on-single-page"):
         links = {"next": None, "previous": None}
@@ -63,12 +76,17 @@ def v2_list(request: Request, settings: Settings, data: list[Any], total: int,
             "limit": req.size, "current_page": req.page, "total_pages": pages, "links": links}
 
 
-def v1_list(request: Request, data: list[Any], total: int, req: PageRequest) -> dict[str, Any]:
+def v1_list(request: Request, settings: Settings, data: list[Any], total: int,
+            req: PageRequest) -> dict[str, Any]:
     pages = _total_pages(total, req.size)
     links: dict[str, str] | list[Any] = []
     if pages > 1:
         following, previous = _neighbours(request, req.page, pages)
         links = {k: v for k, v in (("next", following), ("previous", previous)) if v}
+    elif settings.has_fault("v1-links-object-on-single-page"):
+        links = {}
+    if settings.has_fault("v1-total-pages-off-by-one"):
+        pages += 1
     pagination = {"total": total, "count": len(data), "per_page": req.size,
                   "current_page": req.page, "total_pages": pages, "links": links}
     return {"data": data, "meta": {"pagination": pagination}}

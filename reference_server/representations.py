@@ -25,13 +25,16 @@ def iso_offset(stamp: float) -> str:
 
 
 def webhook_v2(hook: Webhook, settings: Settings) -> dict[str, Any]:
+    stamp = iso_offset if settings.has_fault("v2-timestamps-offset") else iso_z
     body: dict[str, Any] = {
         "object": "webhook", "id": hook.id, "uuid": hook.uuid, "url": hook.url,
         "secret": hook.secret, "events": list(hook.events), "is_enabled": hook.is_enabled,
-        "created_at": iso_z(hook.created_at), "updated_at": iso_z(hook.updated_at),
+        "created_at": stamp(hook.created_at), "updated_at": stamp(hook.updated_at),
     }
     if settings.has_fault("v2-missing-object-tag"):
         del body["object"]
+    if settings.has_fault("v2-uuid-not-uuid"):
+        body["uuid"] = "wh_" + hook.uuid.replace("-", "")[:12]
     if settings.has_variant("extra-fields"):
         body["description"] = None
     return body
@@ -41,11 +44,14 @@ def webhook_v1(hook: Webhook, settings: Settings) -> dict[str, Any]:
     events: Any = ",".join(hook.events)
     if settings.has_fault("v1-events-as-array"):
         events = list(hook.events)
+    stamp = iso_z if settings.has_fault("v1-timestamps-zulu") else iso_offset
     body: dict[str, Any] = {
         "id": hook.id, "url": hook.url, "events": events, "active": hook.is_enabled,
-        "secret": hook.secret, "created_at": iso_offset(hook.created_at),
-        "updated_at": iso_offset(hook.updated_at),
+        "secret": hook.secret, "created_at": stamp(hook.created_at),
+        "updated_at": stamp(hook.updated_at),
     }
+    if settings.has_fault("v1-active-missing"):
+        del body["active"]
     if settings.has_variant("extra-fields"):
         body["description"] = None
     return body

@@ -145,7 +145,8 @@ class Store:
 
     def update_webhook(self, webhook_id: int, team: str | None, *, url: str | None = None,
                        events: list[str] | None = None, is_enabled: bool | None = None,
-                       persist: bool = True) -> tuple[Webhook, Webhook] | None:
+                       persist: bool = True, move_updated_at: bool = True,
+                       move_created_at: bool = False) -> tuple[Webhook, Webhook] | None:
         """Apply the given fields; answer (before, after) or None when not found.
 
         `updated_at` becomes max(now, before + 1 s): timestamps render whole seconds, and
@@ -157,20 +158,23 @@ class Store:
             if row is None or (team is not None and row["team"] != team):
                 return None
             before = _webhook(row)
+            # move_* are False/True only for the timestamp faults.
+            updated_at = (max(int(time.time()), before.updated_at + 1) if move_updated_at
+                          else before.updated_at)
             after = Webhook(
                 before.id, before.uuid, before.team,
                 before.url if url is None else url,
                 before.events if events is None else events,
                 before.is_enabled if is_enabled is None else is_enabled,
-                before.secret, before.created_at,
-                max(int(time.time()), before.updated_at + 1),
+                before.secret, updated_at if move_created_at else before.created_at,
+                updated_at,
                 0 if (is_enabled and not before.is_enabled) else before.failure_tally)
             if persist:
                 db.execute(
-                    "UPDATE webhooks SET url = ?, events = ?, is_enabled = ?, updated_at = ?,"
-                    " failure_tally = ? WHERE id = ?",
+                    "UPDATE webhooks SET url = ?, events = ?, is_enabled = ?, created_at = ?,"
+                    " updated_at = ?, failure_tally = ? WHERE id = ?",
                     (after.url, json.dumps(after.events), int(after.is_enabled),
-                     after.updated_at, after.failure_tally, after.id))
+                     after.created_at, after.updated_at, after.failure_tally, after.id))
         return before, after
 
     def delete_webhook(self, webhook_id: int, team: str | None) -> Webhook | None:

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from reference_server import webhooks
 from reference_server.auth import authenticate, authenticate_writer
-from reference_server.pagination import V1_DEFAULT_PER_PAGE, page_request, v1_list
+from reference_server.pagination import V1_DEFAULT_PER_PAGE, PageRequest, page_request, v1_list
 from reference_server.representations import delivery_v1, webhook_v1
 from reference_server.responses import json_response, settings_of
 from reference_server.routing import path
@@ -45,10 +45,12 @@ async def list_webhooks(request: Request) -> Response:
     grant = authenticate(request)
     settings = settings_of(request)
     page = page_request(request, "per_page", V1_DEFAULT_PER_PAGE)
+    if settings.has_fault("v1-per-page-ignored"):
+        page = PageRequest(page.page, V1_DEFAULT_PER_PAGE, page.overlap)
     rows, total = webhooks.store_of(request).list_webhooks(grant.team, None, page.offset,
                                                            page.size)
     data = [webhook_v1(row, settings) for row in rows]
-    return json_response(request, v1_list(request, data, total, page))
+    return json_response(request, v1_list(request, settings, data, total, page))
 
 
 async def create_webhook(request: Request) -> Response:
@@ -69,7 +71,10 @@ async def replace_webhook(request: Request) -> Response:
 async def delete_webhook(request: Request) -> Response:
     grant = authenticate_writer(request)
     hook = webhooks.delete(request, grant)
-    return json_response(request, webhook_v1(hook, settings_of(request)))
+    settings = settings_of(request)
+    if settings.has_fault("v1-delete-returns-204"):
+        return Response(status_code=204)
+    return json_response(request, webhook_v1(hook, settings))
 
 
 async def list_deliveries(request: Request) -> Response:
@@ -79,7 +84,7 @@ async def list_deliveries(request: Request) -> Response:
     page = page_request(request, "per_page", V1_DEFAULT_PER_PAGE)
     rows, total = webhooks.store_of(request).list_deliveries(hook.id, page.offset, page.size)
     data = [delivery_v1(row, settings) for row in rows]
-    return json_response(request, v1_list(request, data, total, page))
+    return json_response(request, v1_list(request, settings, data, total, page))
 
 
 ROUTES = [

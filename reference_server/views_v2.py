@@ -66,7 +66,10 @@ async def create_webhook(request: Request) -> Response:
 async def retrieve_webhook(request: Request) -> Response:
     grant = authenticate(request)
     hook = webhooks.find(request, grant, retrieving=True)
-    return json_response(request, webhook_v2(hook, settings_of(request)))
+    body = webhook_v2(hook, settings_of(request))
+    if settings_of(request).has_fault("v2-secret-missing-on-read"):
+        del body["secret"]
+    return json_response(request, body)
 
 
 async def update_webhook(request: Request) -> Response:
@@ -86,8 +89,11 @@ async def update_webhook(request: Request) -> Response:
 
 async def delete_webhook(request: Request) -> Response:
     grant = authenticate_writer(request)
-    hook = webhooks.delete(request, grant)
     settings = settings_of(request)
+    if settings.has_fault("v2-delete-not-effective"):
+        webhooks.find(request, grant)  # 404 as usual; otherwise 204, but nothing is deleted
+        return Response(status_code=204)
+    hook = webhooks.delete(request, grant)
     if settings.has_fault("v2-delete-returns-200-with-body"):
         return json_response(request, webhook_v2(hook, settings))
     return Response(status_code=204)

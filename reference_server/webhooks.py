@@ -56,7 +56,9 @@ def update(request: Request, grant: TokenGrant, *, url: str | None = None,
     settings: Settings = settings_of(request)
     result = store_of(request).update_webhook(
         webhook_id(request), grant.team, url=url, events=events, is_enabled=is_enabled,
-        persist=not settings.has_fault("update-not-stored"))
+        persist=not settings.has_fault("update-not-stored"),
+        move_updated_at=not settings.has_fault("updated-at-not-moved"),
+        move_created_at=settings.has_fault("created-at-moves-on-update"))
     if result is None:
         raise webhook_not_found()
     before, after = result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,33 @@ def _hook(api: Any, **extra: Any) -> dict[str, Any]:
                         json={"url": SAFE_URL, "events": ["*"], "is_enabled": False, **extra})
     assert response.status_code in (200, 201)
     return response.json()
+
+
+def contrast(tmp_path: Path, fault: str, probe: Callable[[Any], Any],
+             **overrides: Any) -> tuple[Any, Any]:
+    """`probe(api)` on a clean server, then on one with `fault` on: (clean, faulty), which
+    must differ. Each server gets its own database."""
+    results = []
+    for label, faults in (("clean", set()), ("faulty", {fault})):
+        (tmp_path / label).mkdir()
+        with client(tmp_path / label, faults=faults, **overrides) as api:
+            results.append(probe(api))
+    clean, faulty = results
+    assert clean != faulty, f"{fault} changed nothing the probe sees: {clean!r}"
+    return clean, faulty
+
+
+def _ids(api: Any, path: str, size_param: str, pages: int) -> list[int]:
+    """Ids seen walking pages 1..pages of a list, two items a page."""
+    seen: list[int] = []
+    for page in range(1, pages + 1):
+        seen += [item["id"] for item in
+                 api.get(f"{path}?{size_param}=2&page={page}", headers=AUTH_A).json()["data"]]
+    return seen
+
+
+def _hooks(api: Any, count: int) -> list[int]:
+    return [_hook(api)["id"] for _ in range(count)]
 
 
 # -- faults -------------------------------------------------------------------------------
@@ -123,6 +151,148 @@ def test_no_retries(tmp_path: Path) -> None:
         assert len(sink.requests) == 1
         log = api.get(f"/api/v2/webhooks/{hook['id']}/deliveries", headers=AUTH_A).json()
         assert log["data"][0]["attempts"] == 1
+
+
+# -- status codes, shapes, timestamps -----------------------------------------------------
+def test_v1_delete_returns_204(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[int, str]:
+        response = api.delete(f"/api/webhooks/{_hook(api)['id']}", headers=AUTH_A)
+        return response.status_code, response.text[:6]
+
+    assert contrast(tmp_path, "v1-delete-returns-204", probe) == ((200, '{"id":'), (204, ""))
+
+
+def test_v1_active_missing(tmp_path: Path) -> None:
+    def probe(api: Any) -> bool:
+        _hook(api)
+        return "active" in api.get("/api/webhooks", headers=AUTH_A).json()["data"][0]
+
+    assert contrast(tmp_path, "v1-active-missing", probe) == (True, False)
+
+
+def test_v2_uuid_not_uuid(tmp_path: Path) -> None:
+    def probe(api: Any) -> str:
+        return re.sub(r"[0-9a-f]", "h", _hook(api)["uuid"])
+
+    clean, faulty = contrast(tmp_path, "v2-uuid-not-uuid", probe)
+    assert (clean, faulty) == ("hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh", "wh_hhhhhhhhhhhh")
+
+
+def test_v2_secret_missing_on_read(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[bool, bool]:
+        hook = _hook(api)
+        read = api.get(f"/api/v2/webhooks/{hook['id']}", headers=AUTH_A).json()
+        return "secret" in hook, "secret" in read
+
+    assert contrast(tmp_path, "v2-secret-missing-on-read", probe) == ((True, True), (True, False))
+
+
+def test_v2_timestamps_offset(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[str, str]:
+        hook = _hook(api)
+        return hook["created_at"][19:], hook["updated_at"][19:]
+
+    assert contrast(tmp_path, "v2-timestamps-offset", probe) == (("Z", "Z"),
+                                                                 ("+00:00", "+00:00"))
+
+
+def test_v1_timestamps_zulu(tmp_path: Path) -> None:
+    def probe(api: Any) -> str:
+        _hook(api)
+        return api.get("/api/webhooks", headers=AUTH_A).json()["data"][0]["created_at"][19:]
+
+    assert contrast(tmp_path, "v1-timestamps-zulu", probe) == ("+00:00", "Z")
+
+
+def _stamps_around_update(api: Any) -> tuple[bool, bool]:
+    """(created_at moved, updated_at moved) across one PATCH."""
+    hook = _hook(api)
+    after = api.patch(f"/api/v2/webhooks/{hook['id']}", headers=AUTH_A,
+                      json={"events": ["form.sent"]}).json()
+    return after["created_at"] != hook["created_at"], after["updated_at"] > hook["updated_at"]
+
+
+def test_created_at_moves_on_update(tmp_path: Path) -> None:
+    assert contrast(tmp_path, "created-at-moves-on-update", _stamps_around_update) == (
+        (False, True), (True, True))
+
+
+def test_updated_at_not_moved(tmp_path: Path) -> None:
+    assert contrast(tmp_path, "updated-at-not-moved", _stamps_around_update) == (
+        (False, True), (False, False))
+
+
+# -- pagination, persistence --------------------------------------------------------------
+def test_pagination_off_by_one(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[list[int], list[int]]:
+        _hooks(api, 3)
+        return (_ids(api, "/api/v2/webhooks", "limit", 2),
+                _ids(api, "/api/webhooks", "per_page", 2))
+
+    clean, faulty = contrast(tmp_path, "pagination-off-by-one", probe)
+    assert clean == ([1, 2, 3], [1, 2, 3]) and faulty == ([1, 2, 2, 3], [1, 2, 2, 3])
+
+
+def test_v2_page_past_end_404(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[int, Any]:
+        response = api.get("/api/v2/webhooks?page=5", headers=AUTH_A)
+        return response.status_code, response.json().get("data")
+
+    assert contrast(tmp_path, "v2-page-past-end-404", probe) == ((200, []), (404, None))
+
+
+def test_v2_links_drop_query(tmp_path: Path) -> None:
+    def probe(api: Any) -> str:
+        _hooks(api, 3)
+        page = api.get("/api/v2/webhooks?limit=2&enabled=false", headers=AUTH_A).json()
+        return page["links"]["next"].partition("?")[2]
+
+    clean, faulty = contrast(tmp_path, "v2-links-drop-query", probe)
+    assert sorted(clean.split("&")) == ["enabled=false", "limit=2", "page=2"]
+    assert faulty == "page=2"
+
+
+def test_v2_limit_out_of_range_accepted(tmp_path: Path) -> None:
+    def probe(api: Any) -> list[int]:
+        return [api.get(f"/api/v2/webhooks?limit={limit}", headers=AUTH_A).status_code
+                for limit in (0, 101, "x")]
+
+    assert contrast(tmp_path, "v2-limit-out-of-range-accepted", probe) == (
+        [422, 422, 422], [200, 200, 422])
+
+
+def test_v1_per_page_ignored(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[int, int]:
+        _hooks(api, 3)
+        page = api.get("/api/webhooks?per_page=2", headers=AUTH_A).json()
+        return len(page["data"]), page["meta"]["pagination"]["per_page"]
+
+    assert contrast(tmp_path, "v1-per-page-ignored", probe) == ((2, 2), (3, 25))
+
+
+def test_v1_links_object_on_single_page(tmp_path: Path) -> None:
+    def probe(api: Any) -> Any:
+        return api.get("/api/webhooks", headers=AUTH_A).json()["meta"]["pagination"]["links"]
+
+    assert contrast(tmp_path, "v1-links-object-on-single-page", probe) == ([], {})
+
+
+def test_v1_total_pages_off_by_one(tmp_path: Path) -> None:
+    def probe(api: Any) -> int:
+        _hooks(api, 3)
+        page = api.get("/api/webhooks?per_page=2", headers=AUTH_A).json()
+        return page["meta"]["pagination"]["total_pages"]
+
+    assert contrast(tmp_path, "v1-total-pages-off-by-one", probe) == (2, 3)
+
+
+def test_v2_delete_not_effective(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[int, int]:
+        path = f"/api/v2/webhooks/{_hook(api)['id']}"
+        return api.delete(path, headers=AUTH_A).status_code, api.get(path, headers=AUTH_A
+                                                                     ).status_code
+
+    assert contrast(tmp_path, "v2-delete-not-effective", probe) == ((204, 404), (204, 200))
 
 
 # -- variants -----------------------------------------------------------------------------
