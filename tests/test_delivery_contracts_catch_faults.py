@@ -62,6 +62,12 @@ DELIVERY_FAULTS = sorted(name for name in CAUGHT_BY if name in FAULTS)
 MISSING_FAULTS = sorted(name for name in CAUGHT_BY if name not in FAULTS)
 
 
+def test_every_delivery_fault_in_the_catalogue_names_the_contract_that_catches_it() -> None:
+    unmapped = sorted(f.name for f in FAULTS.values()
+                      if f.area == "deliveries" and f.name not in CAUGHT_BY)
+    assert not unmapped, f"add these delivery faults to CAUGHT_BY: {unmapped}"
+
+
 def run_delivery_contracts(server: RunningServer, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
     args = [sys.executable, "-m", "pytest", "contracts/deliveries", "-p", "no:cacheprovider",
