@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import hypothesis
+import hypothesis.errors
+import pytest
 import schemathesis
 from schemathesis import Case, Response
 from schemathesis.generation import GenerationMode
@@ -115,12 +117,26 @@ def stateful_test_case(version: str) -> type | None:
         return None
     machine = schema.as_state_machine()
     hypothesis.seed(session.seed)(machine)
-    test_case = machine.TestCase
-    test_case.settings = hypothesis.settings(
-        test_case.settings, max_examples=max(1, session.profile.stateful_examples),
-        stateful_step_count=max(2, session.profile.stateful_max_steps), database=None,
-    )
-    return test_case
+    base = machine.TestCase
+
+    class StatefulTestCase(base):  # type: ignore[misc, valid-type]
+        settings = hypothesis.settings(
+            base.settings, max_examples=max(1, session.profile.stateful_examples),
+            stateful_step_count=max(2, session.profile.stateful_max_steps), database=None,
+        )
+
+        def runTest(self) -> None:  # noqa: N802 - unittest's name
+            try:
+                super().runTest()
+            except hypothesis.errors.FlakyStrategyDefinition:
+                # Which links apply depends on the live server's answers, so Hypothesis may
+                # fail to replay a sequence it generated (measured on `thorough`). That is
+                # no finding about the contract; a real check failure is raised as such.
+                pytest.skip("stateful: Hypothesis could not replay a sequence against the live "
+                            "server (FlakyStrategyDefinition); not a contract failure")
+
+    StatefulTestCase.__name__ = StatefulTestCase.__qualname__ = f"{version.upper()}Stateful"
+    return StatefulTestCase
 
 
 def version_of(case: Case) -> str:
