@@ -16,14 +16,22 @@ from reference_server import sandbox, views_v1, views_v2
 from reference_server.config import Settings
 from reference_server.deliveries import Dispatcher
 from reference_server.ratelimit import RateLimitMiddleware
-from reference_server.responses import ApiError, json_response, route_not_found
+from reference_server.responses import ApiError, json_response, route_not_found, settings_of
 from reference_server.seed import prepopulate
 from reference_server.store import Store
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return json_response(request, exc.body, exc.status, exc.headers)
+    settings = settings_of(request)
+    status, body = exc.status, exc.body
+    if status == 401 and settings.has_fault("unauthenticated-body-wrong"):
+        body = {"message": "Unauthenticated."}
+    if status == 422 and settings.has_fault("validation-errors-unnamed"):
+        body = {"message": ["The given data was invalid."]}
+    if status == 422 and settings.has_fault("validation-422-as-400"):
+        status = 400
+    return json_response(request, body, status, exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -33,6 +41,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         error = route_not_found()
         return json_response(request, error.body, 404)
     headers = dict(exc.headers or {})
+    if settings_of(request).has_fault("405-without-allow"):
+        headers.pop("Allow", None)
     if "Allow" in headers:  # a stable, readable order: "DELETE, GET, HEAD, PATCH"
         headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
     return json_response(request, {"error": f"{exc.detail}."}, exc.status_code, headers)

@@ -62,8 +62,11 @@ class RateLimitMiddleware:
             await self._too_many(send, limit_headers, reset_at)
             return
 
+        bare_errors = self.settings.has_fault("ratelimit-headers-missing-on-errors")
+
         async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and not (
+                    bare_errors and message["status"] >= 400):
                 message = {**message, "headers": [*message.get("headers", []), *limit_headers]}
             await send(message)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 
 from starlette.requests import Request
@@ -29,7 +30,10 @@ def _refuse_constant(name: str) -> Any:
 
 async def json_object_body(request: Request) -> dict[str, Any]:
     """The body as a JSON object; 413 when over the size limit, 422 when not an object."""
-    limit = settings_of(request).max_body_bytes
+    settings = settings_of(request)
+    limit = settings.max_body_bytes
+    if settings.has_fault("oversized-body-accepted"):
+        limit = sys.maxsize
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
@@ -55,8 +59,10 @@ def url_errors(value: Any, field: str = "url") -> list[str]:
     return []
 
 
-def events_list_errors(value: Any, field: str = "events") -> Errors:
-    """v2 `events`: an array of >= 1 unique subscribable names."""
+def events_list_errors(value: Any, field: str = "events", *,
+                       also_allowed: frozenset[str] = frozenset(), unique: bool = True) -> Errors:
+    """v2 `events`: an array of >= 1 unique subscribable names (the keyword arguments exist
+    for the v2-ping-subscribable and v2-events-duplicates-accepted faults)."""
     if not isinstance(value, list):
         return {field: [f"The {field} must be an array."]}
     if not value:
@@ -65,9 +71,9 @@ def events_list_errors(value: Any, field: str = "events") -> Errors:
     seen: set[str] = set()
     for index, name in enumerate(value):
         path = f"{field}.{index}"
-        if not isinstance(name, str) or name not in SUBSCRIBABLE:
+        if not isinstance(name, str) or name not in SUBSCRIBABLE | also_allowed:
             errors[path] = [f"The selected {path} is invalid."]
-        elif name in seen:
+        elif name in seen and unique:
             errors[path] = [f"The {path} field has a duplicate value."]
         else:
             seen.add(name)

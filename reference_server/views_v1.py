@@ -26,9 +26,12 @@ from reference_server.validation import (
 REQUIRED = ("url", "events", "active")
 
 
-async def _full_webhook_body(request: Request) -> dict[str, Any]:
-    """v1 create and PUT take the whole webhook: url, events (one string), active."""
-    body = await json_object_body(request)
+async def _full_webhook_body(request: Request, fallback: dict[str, Any]) -> dict[str, Any]:
+    """v1 create and PUT take the whole webhook: url, events (one string), active.
+
+    `fallback` fills in missing fields; it is empty except under the v1-put-partial and
+    v1-create-active-optional faults."""
+    body = {**fallback, **await json_object_body(request)}
     errors: Errors = require(body, REQUIRED)
     if "url" in body and (messages := url_errors(body["url"])):
         errors["url"] = messages
@@ -55,17 +58,22 @@ async def list_webhooks(request: Request) -> Response:
 
 async def create_webhook(request: Request) -> Response:
     grant = authenticate_writer(request)
-    fields = await _full_webhook_body(request)
+    settings = settings_of(request)
+    optional = {"active": True} if settings.has_fault("v1-create-active-optional") else {}
+    fields = await _full_webhook_body(request, optional)
     hook = webhooks.create(request, grant, **fields)
-    return json_response(request, webhook_v1(hook, settings_of(request)), 201)
+    return json_response(request, webhook_v1(hook, settings), 201)
 
 
 async def replace_webhook(request: Request) -> Response:
     grant = authenticate_writer(request)
-    webhooks.find(request, grant)
-    fields = await _full_webhook_body(request)
+    settings = settings_of(request)
+    current = webhooks.find(request, grant)
+    kept = {"url": current.url, "events": ",".join(current.events),
+            "active": current.is_enabled} if settings.has_fault("v1-put-partial") else {}
+    fields = await _full_webhook_body(request, kept)
     hook = webhooks.update(request, grant, **fields)
-    return json_response(request, webhook_v1(hook, settings_of(request)))
+    return json_response(request, webhook_v1(hook, settings))
 
 
 async def delete_webhook(request: Request) -> Response:

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from reference_server import webhooks
 from reference_server.auth import authenticate, authenticate_writer
+from reference_server.config import Settings
 from reference_server.pagination import page_request, v2_default_limit, v2_list
 from reference_server.representations import delivery_v2, webhook_v2
 from reference_server.responses import invalid, json_response, settings_of
@@ -27,12 +28,21 @@ from reference_server.validation import (
 WRITABLE = ("url", "events", "is_enabled")
 
 
-def _field_errors(fields: dict[str, Any]) -> Errors:
+def _url_errors(value: Any, settings: Settings) -> list[str]:
+    if settings.has_fault("v2-url-any-string") and isinstance(value, str):
+        return []
+    return url_errors(value)
+
+
+def _field_errors(fields: dict[str, Any], settings: Settings) -> Errors:
     errors: Errors = {}
-    if "url" in fields and (messages := url_errors(fields["url"])):
+    if "url" in fields and (messages := _url_errors(fields["url"], settings)):
         errors["url"] = messages
     if "events" in fields:
-        errors.update(events_list_errors(fields["events"]))
+        ping = frozenset({"ping"}) if settings.has_fault("v2-ping-subscribable") else frozenset()
+        errors.update(events_list_errors(
+            fields["events"], also_allowed=ping,
+            unique=not settings.has_fault("v2-events-duplicates-accepted")))
     if "is_enabled" in fields and (messages := boolean_errors(fields["is_enabled"],
                                                                 "is_enabled")):
         errors["is_enabled"] = messages
@@ -54,11 +64,11 @@ async def list_webhooks(request: Request) -> Response:
 
 async def create_webhook(request: Request) -> Response:
     grant = authenticate_writer(request)
+    settings = settings_of(request)
     body = await json_object_body(request)
-    raise_if({**require(body, ("url", "events")), **_field_errors(body)})
+    raise_if({**require(body, ("url", "events")), **_field_errors(body, settings)})
     hook = webhooks.create(request, grant, body["url"], body["events"],
                            body.get("is_enabled", True))
-    settings = settings_of(request)
     status = 200 if settings.has_fault("v2-create-returns-200") else 201
     return json_response(request, webhook_v2(hook, settings), status)
 
@@ -74,17 +84,26 @@ async def retrieve_webhook(request: Request) -> Response:
 
 async def update_webhook(request: Request) -> Response:
     grant = authenticate_writer(request)
-    webhooks.find(request, grant)
+    settings = settings_of(request)
+    current = webhooks.find(request, grant)
     body = await json_object_body(request)
     # Read-only and unknown fields are ignored; nothing writable left means nothing to do.
     fields = {name: body[name] for name in WRITABLE if name in body}
     if not fields:
+        if settings.has_fault("v2-empty-patch-accepted"):
+            return json_response(request, webhook_v2(current, settings))
         raise invalid({"body": ["Send at least one of: url, events, is_enabled."]})
-    raise_if(_field_errors(fields))
-    if settings_of(request).has_fault("patch-replaces-whole"):
+    errors = _field_errors(fields, settings)
+    if errors and settings.has_fault("invalid-patch-partially-applied"):
+        valid = {name: value for name, value in fields.items()
+                 if not any(path.split(".")[0] == name for path in errors)}
+        if valid:
+            webhooks.update(request, grant, **valid)
+    raise_if(errors)
+    if settings.has_fault("patch-replaces-whole"):
         fields = {"events": ["*"], "is_enabled": True, **fields}
     hook = webhooks.update(request, grant, **fields)
-    return json_response(request, webhook_v2(hook, settings_of(request)))
+    return json_response(request, webhook_v2(hook, settings))
 
 
 async def delete_webhook(request: Request) -> Response:

@@ -295,6 +295,123 @@ def test_v2_delete_not_effective(tmp_path: Path) -> None:
     assert contrast(tmp_path, "v2-delete-not-effective", probe) == ((204, 404), (204, 200))
 
 
+# -- validation, error bodies and headers ------------------------------------------------
+def _create_status(body: dict[str, Any]) -> Callable[[Any], int]:
+    def probe(api: Any) -> int:
+        return api.post("/api/v2/webhooks", headers=AUTH_A, json=body).status_code
+    return probe
+
+
+def test_v2_url_any_string(tmp_path: Path) -> None:
+    probe = _create_status({"url": "not a url", "events": ["*"], "is_enabled": False})
+    assert contrast(tmp_path, "v2-url-any-string", probe) == (422, 201)
+
+
+def test_v2_ping_subscribable(tmp_path: Path) -> None:
+    probe = _create_status({"url": SAFE_URL, "events": ["ping"], "is_enabled": False})
+    assert contrast(tmp_path, "v2-ping-subscribable", probe) == (422, 201)
+
+
+def test_v2_events_duplicates_accepted(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[int, Any]:
+        response = api.post("/api/v2/webhooks", headers=AUTH_A, json={
+            "url": SAFE_URL, "events": ["form.sent", "form.sent"], "is_enabled": False})
+        return response.status_code, response.json().get("events")
+
+    assert contrast(tmp_path, "v2-events-duplicates-accepted", probe) == (
+        (422, None), (201, ["form.sent", "form.sent"]))
+
+
+def test_v2_empty_patch_accepted(tmp_path: Path) -> None:
+    def probe(api: Any) -> list[int]:
+        path = f"/api/v2/webhooks/{_hook(api)['id']}"
+        return [api.patch(path, headers=AUTH_A, json=body).status_code
+                for body in ({}, {"id": 5, "created_at": "2020-01-01T00:00:00Z"})]
+
+    assert contrast(tmp_path, "v2-empty-patch-accepted", probe) == ([422, 422], [200, 200])
+
+
+def test_invalid_patch_partially_applied(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[int, str]:
+        path = f"/api/v2/webhooks/{_hook(api)['id']}"
+        status = api.patch(path, headers=AUTH_A, json={"url": SAFE_URL + "/2",
+                                                       "events": ["no.such.event"]}).status_code
+        return status, api.get(path, headers=AUTH_A).json()["url"]
+
+    assert contrast(tmp_path, "invalid-patch-partially-applied", probe) == (
+        (422, SAFE_URL), (422, SAFE_URL + "/2"))
+
+
+def test_v1_put_partial(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[int, str]:
+        hook = _hook(api, events=["form.sent"])
+        status = api.put(f"/api/webhooks/{hook['id']}", headers=AUTH_A,
+                         json={"url": SAFE_URL + "/2"}).status_code
+        return status, api.get("/api/webhooks", headers=AUTH_A).json()["data"][0]["url"]
+
+    assert contrast(tmp_path, "v1-put-partial", probe) == ((422, SAFE_URL),
+                                                           (200, SAFE_URL + "/2"))
+
+
+def test_v1_create_active_optional(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[int, Any]:
+        response = api.post("/api/webhooks", headers=AUTH_A,
+                            json={"url": SAFE_URL, "events": "form.*"})
+        return response.status_code, response.json().get("active", "absent")
+
+    assert contrast(tmp_path, "v1-create-active-optional", probe) == (
+        (422, ["The active field is required."]), (201, True))
+
+
+def test_oversized_body_accepted(tmp_path: Path) -> None:
+    probe = _create_status({"url": SAFE_URL, "events": ["*"], "is_enabled": False,
+                            "padding": "x" * 70_000})
+    assert contrast(tmp_path, "oversized-body-accepted", probe) == (413, 201)
+
+
+def _invalid_create(api: Any) -> tuple[int, list[str]]:
+    response = api.post("/api/v2/webhooks", headers=AUTH_A, json={"url": 5, "events": "x"})
+    return response.status_code, sorted(response.json())
+
+
+def test_validation_422_as_400(tmp_path: Path) -> None:
+    assert contrast(tmp_path, "validation-422-as-400", _invalid_create) == (
+        (422, ["events", "url"]), (400, ["events", "url"]))
+
+
+def test_validation_errors_unnamed(tmp_path: Path) -> None:
+    assert contrast(tmp_path, "validation-errors-unnamed", _invalid_create) == (
+        (422, ["events", "url"]), (422, ["message"]))
+
+
+def test_unauthenticated_body_wrong(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[int, Any]:
+        response = api.get("/api/webhooks")
+        return response.status_code, response.json()
+
+    assert contrast(tmp_path, "unauthenticated-body-wrong", probe) == (
+        (401, {"error": "Unauthenticated."}), (401, {"message": "Unauthenticated."}))
+
+
+def test_405_without_allow(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[int, str | None]:
+        response = api.put("/api/v2/webhooks", headers=AUTH_A, json={})
+        return response.status_code, response.headers.get("Allow")
+
+    clean, faulty = contrast(tmp_path, "405-without-allow", probe)
+    assert clean[0] == 405 and "POST" in (clean[1] or "") and faulty == (405, None)
+
+
+def test_ratelimit_headers_missing_on_errors(tmp_path: Path) -> None:
+    def probe(api: Any) -> list[tuple[int, bool]]:
+        responses = [api.get("/api/v2/webhooks", headers=AUTH_A), api.get("/api/v2/webhooks"),
+                     api.get("/api/v2/webhooks/999", headers=AUTH_A)]
+        return [(r.status_code, "X-RateLimit-Remaining" in r.headers) for r in responses]
+
+    assert contrast(tmp_path, "ratelimit-headers-missing-on-errors", probe) == (
+        [(200, True), (401, True), (404, True)], [(200, True), (401, False), (404, False)])
+
+
 # -- variants -----------------------------------------------------------------------------
 def test_default_page_size_7(tmp_path: Path) -> None:
     with client(tmp_path, variants={"default-page-size-7"}) as api:
