@@ -155,10 +155,11 @@ def test_default_runs_target_the_embedded_server_pass_and_repeat_with_a_seed(
     assert logs[0] == logs[1]
 
 
-def test_read_only_keeps_only_get_operations(server: RunningServer, tmp_path: Path) -> None:
-    result = run_suite(*target_args(server), "--read-only", "--collect-only", "-q",
-                       tmp_path=tmp_path)
+def test_read_only_and_api_version_deselect_writes_and_the_other_version(
+        server: RunningServer, tmp_path: Path) -> None:
+    result = run_suite(*target_args(server), "--read-only", "--api-version", "v1",
+                       "--collect-only", "-q", tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout[-2000:]
-    collected = [line for line in result.stdout.splitlines() if "::" in line]
-    assert collected and all("[GET " in line for line in collected)
-    assert any("v1_operation[GET /webhooks]" in line for line in collected)
+    collected = [line.split("::", 1)[1] for line in result.stdout.splitlines() if "::" in line]
+    assert collected == ["test_v1_operation[GET /webhooks]",
+                         "test_v1_operation[GET /webhooks/{id}/deliveries]"]
