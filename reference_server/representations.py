@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from typing import Any
@@ -45,10 +46,15 @@ def webhook_v1(hook: Webhook, settings: Settings) -> dict[str, Any]:
     if settings.has_fault("v1-events-as-array"):
         events = list(hook.events)
     stamp = iso_z if settings.has_fault("v1-timestamps-zulu") else iso_offset
+    shift = 3600 if settings.has_fault("v1-timestamps-other-instant") else 0
+    secret = hook.secret
+    if settings.has_fault("v1-secret-differs"):  # well-formed, but not the signing key
+        secret = hashlib.sha256(secret.encode()).hexdigest()
     body: dict[str, Any] = {
-        "id": hook.id, "url": hook.url, "events": events, "active": hook.is_enabled,
-        "secret": hook.secret, "created_at": stamp(hook.created_at),
-        "updated_at": stamp(hook.updated_at),
+        "id": hook.id, "url": hook.url, "events": events,
+        "active": hook.is_enabled != settings.has_fault("v1-active-inverted"),
+        "secret": secret, "created_at": stamp(hook.created_at - shift),
+        "updated_at": stamp(hook.updated_at - shift),
     }
     if settings.has_fault("v1-active-missing"):
         del body["active"]

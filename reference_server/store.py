@@ -130,11 +130,14 @@ class Store:
             return None
         return _webhook(row)
 
-    def list_webhooks(self, team: str, enabled: bool | None, offset: int,
+    def list_webhooks(self, team: str | None, enabled: bool | None, offset: int,
                       limit: int) -> tuple[list[Webhook], int]:
-        where, args = "team = ?", [team]
+        """One page of `team`'s webhooks (every team's when team is None), ascending id."""
+        where, args = "1 = 1", []
+        if team is not None:
+            where, args = where + " AND team = ?", [*args, team]
         if enabled is not None:
-            where, args = where + " AND is_enabled = ?", [team, int(enabled)]
+            where, args = where + " AND is_enabled = ?", [*args, int(enabled)]
         with self._lock:
             total = self._db.execute(f"SELECT COUNT(*) FROM webhooks WHERE {where}", args
                                      ).fetchone()[0]

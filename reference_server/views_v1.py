@@ -50,8 +50,8 @@ async def list_webhooks(request: Request) -> Response:
     page = page_request(request, "per_page", V1_DEFAULT_PER_PAGE)
     if settings.has_fault("v1-per-page-ignored"):
         page = PageRequest(page.page, V1_DEFAULT_PER_PAGE, page.overlap)
-    rows, total = webhooks.store_of(request).list_webhooks(grant.team, None, page.offset,
-                                                           page.size)
+    rows, total = webhooks.store_of(request).list_webhooks(
+        webhooks.listed_team(request, grant), None, page.offset, page.size)
     data = [webhook_v1(row, settings) for row in rows]
     return json_response(request, v1_list(request, settings, data, total, page))
 
@@ -78,8 +78,11 @@ async def replace_webhook(request: Request) -> Response:
 
 async def delete_webhook(request: Request) -> Response:
     grant = authenticate_writer(request)
-    hook = webhooks.delete(request, grant)
     settings = settings_of(request)
+    if settings.has_fault("v1-delete-not-effective"):  # answers as usual, deletes nothing
+        hook = webhooks.find(request, grant)
+    else:
+        hook = webhooks.delete(request, grant)
     if settings.has_fault("v1-delete-returns-204"):
         return Response(status_code=204)
     return json_response(request, webhook_v1(hook, settings))

@@ -56,8 +56,8 @@ async def list_webhooks(request: Request) -> Response:
     enabled = query_bool(request, "enabled")
     if settings.has_fault("enabled-filter-ignored"):
         enabled = None
-    rows, total = webhooks.store_of(request).list_webhooks(grant.team, enabled, page.offset,
-                                                           page.size)
+    rows, total = webhooks.store_of(request).list_webhooks(
+        webhooks.listed_team(request, grant), enabled, page.offset, page.size)
     data = [webhook_v2(row, settings) for row in rows]
     return json_response(request, v2_list(request, settings, data, total, page))
 

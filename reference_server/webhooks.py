@@ -32,6 +32,11 @@ def webhook_id(request: Request) -> int:
     return int(raw)
 
 
+def listed_team(request: Request, grant: TokenGrant) -> str | None:
+    """The team whose webhooks a list shows (None, every team, only for a fault)."""
+    return None if settings_of(request).has_fault("other-team-listed") else grant.team
+
+
 def find(request: Request, grant: TokenGrant, *, retrieving: bool = False) -> Webhook:
     """The caller's webhook with the path id, or 404 (another team's id looks unknown)."""
     settings = settings_of(request)
@@ -68,7 +73,8 @@ def update(request: Request, grant: TokenGrant, *, url: str | None = None,
 
 
 def delete(request: Request, grant: TokenGrant) -> Webhook:
-    hook = store_of(request).delete_webhook(webhook_id(request), grant.team)
+    team = None if settings_of(request).has_fault("other-team-can-delete") else grant.team
+    hook = store_of(request).delete_webhook(webhook_id(request), team)
     if hook is None:
         raise webhook_not_found()
     return hook

@@ -6,6 +6,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,16 @@ import pytest
 
 from reference_server.config import Settings
 from reference_server.faults import FAULTS, VARIANTS
-from tests.server_helpers import AUTH_A, AUTH_B, SAFE_URL, client, create_v2, receiver, wait_idle
+from tests.server_helpers import (
+    AUTH_A,
+    AUTH_B,
+    AUTH_RO,
+    SAFE_URL,
+    client,
+    create_v2,
+    receiver,
+    wait_idle,
+)
 
 
 def test_settings_refuse_unknown_names_and_typos_in_hooks(tmp_path: Path) -> None:
@@ -410,6 +420,94 @@ def test_ratelimit_headers_missing_on_errors(tmp_path: Path) -> None:
 
     assert contrast(tmp_path, "ratelimit-headers-missing-on-errors", probe) == (
         [(200, True), (401, True), (404, True)], [(200, True), (401, False), (404, False)])
+
+
+# -- auth, team isolation, cross-version -------------------------------------------------
+def test_auth_after_lookup(tmp_path: Path) -> None:
+    def probe(api: Any) -> list[int]:
+        return [api.get(f"/api/v2/webhooks/{hook_id}").status_code
+                for hook_id in (999, _hook(api)["id"])]
+
+    assert contrast(tmp_path, "auth-after-lookup", probe) == ([401, 401], [404, 401])
+
+
+def test_invalid_token_accepted(tmp_path: Path) -> None:
+    def probe(api: Any) -> list[int]:
+        return [api.get("/api/v2/webhooks", headers=headers).status_code
+                for headers in ({"Authorization": "Bearer not-a-token"}, {})]
+
+    assert contrast(tmp_path, "invalid-token-accepted", probe) == ([401, 401], [200, 401])
+
+
+def test_read_only_can_write(tmp_path: Path) -> None:
+    def probe(api: Any) -> list[int]:
+        created = api.post("/api/v2/webhooks", headers=AUTH_RO,
+                           json={"url": SAFE_URL, "events": ["*"], "is_enabled": False})
+        path = f"/api/webhooks/{_hook(api)['id']}"
+        return [created.status_code, api.delete(path, headers=AUTH_RO).status_code]
+
+    assert contrast(tmp_path, "read-only-can-write", probe) == ([403, 403], [201, 200])
+
+
+def test_other_team_listed(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[int, int]:
+        _hook(api)
+        v1 = api.get("/api/webhooks", headers=AUTH_B).json()["meta"]["pagination"]["total"]
+        return api.get("/api/v2/webhooks", headers=AUTH_B).json()["total"], v1
+
+    assert contrast(tmp_path, "other-team-listed", probe) == ((0, 0), (1, 1))
+
+
+def test_other_team_can_delete(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[int, int]:
+        path = f"/api/v2/webhooks/{_hook(api)['id']}"
+        return api.delete(path, headers=AUTH_B).status_code, api.get(path, headers=AUTH_A
+                                                                     ).status_code
+
+    assert contrast(tmp_path, "other-team-can-delete", probe) == ((404, 200), (204, 404))
+
+
+def _v1_view(api: Any, hook: dict[str, Any]) -> dict[str, Any]:
+    [item] = [item for item in api.get("/api/webhooks", headers=AUTH_A).json()["data"]
+              if item["id"] == hook["id"]]
+    return item
+
+
+def test_v1_secret_differs(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[bool, int]:
+        hook = _hook(api)
+        secret = _v1_view(api, hook)["secret"]
+        return secret == hook["secret"], len(secret)
+
+    assert contrast(tmp_path, "v1-secret-differs", probe) == ((True, 64), (False, 64))
+
+
+def test_v1_active_inverted(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[bool, bool]:
+        hook = _hook(api)
+        return hook["is_enabled"], _v1_view(api, hook)["active"]
+
+    assert contrast(tmp_path, "v1-active-inverted", probe) == ((False, False), (False, True))
+
+
+def test_v1_timestamps_other_instant(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[float, str]:
+        hook = _hook(api)
+        v1 = _v1_view(api, hook)["created_at"]
+        v2 = hook["created_at"].replace("Z", "+00:00")
+        return (datetime.fromisoformat(v2) - datetime.fromisoformat(v1)).total_seconds(), v1[19:]
+
+    assert contrast(tmp_path, "v1-timestamps-other-instant", probe) == ((0, "+00:00"),
+                                                                        (3600, "+00:00"))
+
+
+def test_v1_delete_not_effective(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[int, int]:
+        hook_id = _hook(api)["id"]
+        deleted = api.delete(f"/api/webhooks/{hook_id}", headers=AUTH_A).status_code
+        return deleted, api.get(f"/api/v2/webhooks/{hook_id}", headers=AUTH_A).status_code
+
+    assert contrast(tmp_path, "v1-delete-not-effective", probe) == ((200, 404), (200, 200))
 
 
 # -- variants -----------------------------------------------------------------------------
