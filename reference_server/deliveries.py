@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
+import sys
 import threading
 import time
 import uuid
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit
 
 from reference_server.config import Settings
 from reference_server.egress import refusal
+from reference_server.events import PING
 from reference_server.signing import build_payload, sign
 from reference_server.store import Delivery, Store, Webhook
 
@@ -69,7 +72,9 @@ class Dispatcher:
     # -- entry point ----------------------------------------------------------------------
     def deliver(self, hook: Webhook, event: str, data: Any) -> Delivery:
         """Log a delivery of `event` to `hook` and schedule its first attempt."""
-        body = build_payload(hook, event, data)
+        fault = self.settings.has_fault
+        body = build_payload(hook, event, data,
+                             with_trigger=not fault("payload-missing-trigger"))
         delivery_id = str(uuid.uuid4())
         split = urlsplit(hook.url)
         headers = {
@@ -77,12 +82,13 @@ class Dispatcher:
             "Host": split.netloc,
             "User-Agent": f"Amiqus AmiqusID/{self.settings.build}",
             "Content-Type": "application/json",
-            "X-AQID-Signature": sign(hook.secret, body.encode("utf-8"),
-                                     hex_digest=self.settings.has_fault("signature-hex")),
+            "X-AQID-Signature": self._signature(hook, body),
             "X-AQID-Delivery-Id": delivery_id,
         }
-        delivery = self.store.create_delivery(hook.id, event, hook.url, body, headers,
-                                              delivery_id)
+        if fault("user-agent-wrong"):
+            del headers["User-Agent"]  # httpx then sends its own "python-httpx/<version>"
+        log_uuid = str(uuid.uuid4()) if fault("delivery-log-uuid-mismatch") else delivery_id
+        delivery = self.store.create_delivery(hook.id, event, hook.url, body, headers, log_uuid)
         with self._cond:
             full = len(self._heap) >= self.settings.delivery_backlog
         if full:
@@ -92,6 +98,14 @@ class Dispatcher:
         else:
             self._schedule(delivery.id, 1, time.monotonic())
         return delivery
+
+    def _signature(self, hook: Webhook, body: str) -> str:
+        key, signed = hook.secret, body.encode("utf-8")
+        if self.settings.has_fault("signature-wrong-key"):
+            key = hook.uuid
+        if self.settings.has_fault("signature-over-reserialised-body"):
+            signed = json.dumps(json.loads(body)).encode("utf-8")  # ", " / ": " separators
+        return sign(key, signed, hex_digest=self.settings.has_fault("signature-hex"))
 
     def _schedule(self, delivery_id: int, attempt: int, due: float) -> None:
         with self._cond:
@@ -121,7 +135,7 @@ class Dispatcher:
                         # trust_env=False: no proxy from the environment may route a
                         # delivery anywhere else.
                         client = httpx.Client(trust_env=False, follow_redirects=False,
-                                              timeout=self.settings.timeout)
+                                              timeout=self._client_timeout)
                     self._attempt(client, *job)
                 finally:
                     with self._cond:
@@ -136,7 +150,7 @@ class Dispatcher:
         hook = None if delivery is None else self.store.get_webhook(delivery.webhook_id, None)
         if delivery is None or hook is None:
             return  # the webhook (and with it its log) was deleted: nothing left to do
-        if not hook.is_enabled:
+        if not hook.is_enabled and not self._sends_while_disabled(delivery):
             self.store.set_delivery_state(delivery.id, "stopped")
             return
         status, headers, body = self._send(client, delivery, attempt)
@@ -150,8 +164,21 @@ class Dispatcher:
             delay = self.settings.retry_delays[attempt - 1]
             self._schedule(delivery.id, attempt + 1, time.monotonic() + delay)
         else:
+            never = self.settings.has_fault("never-disabled")
             self.store.record_outcome(hook.id, success=success,
-                                      disable_after=self.settings.disable_after)
+                                      disable_after=sys.maxsize if never
+                                      else self.settings.disable_after)
+
+    @property
+    def _client_timeout(self) -> float:
+        if self.settings.has_fault("timeout-not-enforced"):  # a slow answer still counts
+            return self.settings.timeout * 10
+        return self.settings.timeout
+
+    def _sends_while_disabled(self, delivery: Delivery) -> bool:
+        """False on a correct server: a disabled webhook receives nothing."""
+        return self.settings.has_fault("disabled-webhooks-receive") or (
+            delivery.event == PING and self.settings.has_fault("ping-on-disabled-create"))
 
     def _send(self, client: httpx.Client, delivery: Delivery,
               attempt: int) -> tuple[str, dict[str, str], Any]:
@@ -161,7 +188,12 @@ class Dispatcher:
             return "0", {}, refused
         headers = {name: value for name, value in delivery.request_headers.items()
                    if name not in ("Content-Length", "Host")}
-        headers["X-AQID-Delivery-Attempt"] = str(attempt)
+        fault = self.settings.has_fault
+        headers["X-AQID-Delivery-Attempt"] = "1" if fault("attempt-counter-stuck") else str(attempt)
+        if fault("delivery-id-changes-on-retry") and attempt > 1:
+            headers["X-AQID-Delivery-Id"] = str(uuid.uuid4())
+        if fault("delivery-missing-headers"):
+            del headers["X-AQID-Delivery-Id"], headers["X-AQID-Delivery-Attempt"]
         import httpx
 
         try:

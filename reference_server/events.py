@@ -25,12 +25,14 @@ def is_concrete(name: object) -> bool:
     return isinstance(name, str) and name in CONCRETE_EVENTS
 
 
-def matches(subscription: list[str], event: str) -> bool:
-    """True when one of the subscribed names covers `event` (`*` all, `cat.*` a category)."""
-    category = event.split(".", 1)[0]
-    return any(
-        name == "*" or name == event or name == f"{category}.*" for name in subscription
-    )
+def matches(subscription: list[str], event: str, *, category_wildcards: bool = True) -> bool:
+    """True when one of the subscribed names covers `event` (`*` all, `cat.*` a category).
+
+    `category_wildcards` is False only for the routing-ignores-category fault."""
+    covering = {"*", event}
+    if category_wildcards:
+        covering.add(f"{event.split('.', 1)[0]}.*")
+    return any(name in covering for name in subscription)
 
 
 def sample_data(event: str, base_url: str, object_id: int) -> dict[str, object]:

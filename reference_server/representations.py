@@ -75,6 +75,13 @@ def delivery_failed(delivery: Delivery) -> bool:
     return attempted and not delivery.status_code.startswith("2")
 
 
+def _status(delivery: Delivery, settings: Settings) -> str | int:
+    """The status code as the logs show it: a string such as "204"."""
+    if settings.has_fault("delivery-log-status-int"):
+        return int(delivery.status_code)
+    return delivery.status_code
+
+
 def delivery_v2(delivery: Delivery, settings: Settings) -> dict[str, Any]:
     payload = json.loads(delivery.body)
     return {
@@ -85,7 +92,7 @@ def delivery_v2(delivery: Delivery, settings: Settings) -> dict[str, Any]:
             "body": {"uuid": delivery.uuid, "event": delivery.event,
                      "sent_at": iso_z(delivery.last_sent_at), "data": payload.get("data")},
         },
-        "response": {"status_code": delivery.status_code,
+        "response": {"status_code": _status(delivery, settings),
                      "headers": dict(delivery.response_headers),
                      "body": delivery.response_body},
         "last_sent_at": iso_z(delivery.last_sent_at),
@@ -96,8 +103,8 @@ def delivery_v1(delivery: Delivery, settings: Settings) -> dict[str, Any]:
     headers = {"Request URL": delivery.url, "Request method": "POST",
                **_logged_headers(delivery)}
     return {
-        "id": delivery.id, "uuid": delivery.uuid, "status": delivery.status_code,
-        "failed": delivery_failed(delivery),
+        "id": delivery.id, "uuid": delivery.uuid, "status": _status(delivery, settings),
+        "failed": delivery_failed(delivery) != settings.has_fault("v1-delivery-failed-inverted"),
         "request": {"headers": headers, "body": json.loads(delivery.body)},
         "response": {"headers": dict(delivery.response_headers),
                      "body": delivery.response_body},

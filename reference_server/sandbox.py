@@ -44,12 +44,21 @@ async def fire_event(request: Request) -> Response:
                                  " (not ping, not a wildcard)."]})
     base_url = str(request.base_url).rstrip("/")
     data = body["data"] if "data" in body else sample_data(event, base_url, next(_object_ids))
+    settings = settings_of(request)
     dispatcher = webhooks.dispatcher_of(request)
-    targets = [hook for hook in webhooks.store_of(request).webhooks_for_team(grant.team)
-               if matches(hook.events, event)]
-    for hook in targets:
-        dispatcher.deliver(hook, event, data)
-    return json_response(request, {"deliveries": len(targets)}, 202)
+    candidates = webhooks.store_of(request).webhooks_for_team(
+        None if settings.has_fault("other-team-receives-events") else grant.team,
+        enabled_only=not settings.has_fault("disabled-webhooks-receive"))
+    categories = not settings.has_fault("routing-ignores-category")
+    sent = 0
+    for hook in candidates:
+        copies = int(matches(hook.events, event, category_wildcards=categories))
+        if copies and settings.has_fault("routing-duplicates"):  # once per matching name
+            copies = sum(matches([name], event) for name in hook.events)
+        for _ in range(copies):
+            dispatcher.deliver(hook, event, data)
+        sent += copies
+    return json_response(request, {"deliveries": sent}, 202)
 
 
 ROUTES = [

@@ -13,8 +13,11 @@ from reference_server.representations import iso_z
 from reference_server.store import Webhook
 
 
-def build_payload(hook: Webhook, event: str, data: Any, triggered_at: float | None = None) -> str:
-    """Compact JSON text; these exact bytes (UTF-8) are sent and signed."""
+def build_payload(hook: Webhook, event: str, data: Any, triggered_at: float | None = None,
+                  *, with_trigger: bool = True) -> str:
+    """Compact JSON text; these exact bytes (UTF-8) are sent and signed.
+
+    `with_trigger` is False only for the payload-missing-trigger fault."""
     payload = {
         "webhook": {"uuid": hook.uuid, "created_at": iso_z(hook.created_at),
                     "events": list(hook.events)},
@@ -22,6 +25,8 @@ def build_payload(hook: Webhook, event: str, data: Any, triggered_at: float | No
                     "alias": event},
         "data": data,
     }
+    if not with_trigger:
+        del payload["trigger"]
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 

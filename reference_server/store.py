@@ -208,10 +208,14 @@ class Store:
                  webhook_id))
             return disable
 
-    def webhooks_for_team(self, team: str) -> list[Webhook]:
+    def webhooks_for_team(self, team: str | None, *, enabled_only: bool = True
+                          ) -> list[Webhook]:
+        """The webhooks an event of `team` may go to (every team's when team is None)."""
+        where = " AND ".join(["1 = 1", *(["team = ?"] if team is not None else []),
+                              *(["is_enabled = 1"] if enabled_only else [])])
         with self._lock:
-            rows = self._db.execute("SELECT * FROM webhooks WHERE team = ? AND is_enabled = 1"
-                                    " ORDER BY id", (team,)).fetchall()
+            rows = self._db.execute(f"SELECT * FROM webhooks WHERE {where} ORDER BY id",
+                                    () if team is None else (team,)).fetchall()
         return [_webhook(r) for r in rows]
 
     def count_webhooks(self) -> int:
@@ -261,16 +265,17 @@ class Store:
                                    ).fetchone()
         return None if row is None else _delivery(row)
 
-    def list_deliveries(self, webhook_id: int, offset: int,
-                        limit: int) -> tuple[list[Delivery], int]:
+    def list_deliveries(self, webhook_id: int, offset: int, limit: int,
+                        newest_first: bool = True) -> tuple[list[Delivery], int]:
         """Newest first; an entry shows once its first attempt has finished (or it was given
         up before one), so its response is always a real outcome (spec decision)."""
         where = "webhook_id = ? AND (attempts > 0 OR state != 'pending')"
+        order = "DESC" if newest_first else "ASC"
         with self._lock:
             total = self._db.execute(f"SELECT COUNT(*) FROM deliveries WHERE {where}",
                                      (webhook_id,)).fetchone()[0]
             rows = self._db.execute(
-                f"SELECT * FROM deliveries WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                f"SELECT * FROM deliveries WHERE {where} ORDER BY id {order} LIMIT ? OFFSET ?",
                 (webhook_id, limit, offset)).fetchall() if offset < total else []
         return [_delivery(r) for r in rows], total
 

@@ -123,7 +123,9 @@ async def list_deliveries(request: Request) -> Response:
     settings = settings_of(request)
     hook = webhooks.find(request, grant)
     page = page_request(request, "limit", v2_default_limit(settings))
-    rows, total = webhooks.store_of(request).list_deliveries(hook.id, page.offset, page.size)
+    rows, total = webhooks.store_of(request).list_deliveries(
+        hook.id, page.offset, page.size,
+        newest_first=not settings.has_fault("delivery-log-oldest-first"))
     data = [delivery_v2(row, settings) for row in rows]
     return json_response(request, v2_list(request, settings, data, total, page))
 

@@ -49,8 +49,10 @@ def find(request: Request, grant: TokenGrant, *, retrieving: bool = False) -> We
 
 def create(request: Request, grant: TokenGrant, url: str, events: list[str],
            is_enabled: bool) -> Webhook:
+    settings = settings_of(request)
     hook = store_of(request).create_webhook(grant.team, url, events, is_enabled)
-    if hook.is_enabled:
+    pings = hook.is_enabled or settings.has_fault("ping-on-disabled-create")
+    if pings and not settings.has_fault("no-ping-on-create"):
         dispatcher_of(request).deliver(hook, PING, PING_DATA)
     return hook
 
@@ -67,7 +69,8 @@ def update(request: Request, grant: TokenGrant, *, url: str | None = None,
     if result is None:
         raise webhook_not_found()
     before, after = result
-    if after.is_enabled and not before.is_enabled:
+    re_enabled = after.is_enabled and not before.is_enabled
+    if re_enabled and not settings.has_fault("no-ping-on-reenable"):
         dispatcher_of(request).deliver(after, PING, PING_DATA)
     return after
 

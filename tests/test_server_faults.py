@@ -14,11 +14,13 @@ import pytest
 
 from reference_server.config import Settings
 from reference_server.faults import FAULTS, VARIANTS
+from reference_server.signing import sign, verify
 from tests.server_helpers import (
     AUTH_A,
     AUTH_B,
     AUTH_RO,
     SAFE_URL,
+    Receiver,
     client,
     create_v2,
     receiver,
@@ -508,6 +510,250 @@ def test_v1_delete_not_effective(tmp_path: Path) -> None:
         return deleted, api.get(f"/api/v2/webhooks/{hook_id}", headers=AUTH_A).status_code
 
     assert contrast(tmp_path, "v1-delete-not-effective", probe) == ((200, 404), (200, 200))
+
+
+# -- deliveries -----------------------------------------------------------------------------
+def with_sink(scenario: Callable[[Any, Receiver], Any], status: int = 204,
+              delay: float = 0.0) -> Callable[[Any], Any]:
+    """A probe that gives `scenario` its own loopback receiver, and lets deliveries settle."""
+    def probe(api: Any) -> Any:
+        with receiver(status=status, delay=delay) as sink:
+            result = scenario(api, sink)
+            wait_idle(api)
+            return result
+    return probe
+
+
+def _fire(api: Any, event: str = "form.sent", headers: dict[str, str] = AUTH_A) -> int:
+    response = api.post("/_sandbox/events", headers=headers, json={"event": event})
+    assert response.status_code == 202, response.text
+    return response.json()["deliveries"]
+
+
+def _aliases(sink: Receiver) -> list[str]:
+    return sorted(received.json["trigger"]["alias"] for received in sink.requests)
+
+
+def _log(api: Any, hook: dict[str, Any], version: str = "v2") -> list[dict[str, Any]]:
+    prefix = "/api/v2" if version == "v2" else "/api"
+    return api.get(f"{prefix}/webhooks/{hook['id']}/deliveries", headers=AUTH_A).json()["data"]
+
+
+def _ping(api: Any, sink: Receiver) -> tuple[dict[str, Any], Any]:
+    """Create an enabled webhook on the sink; (the webhook, the ping it received)."""
+    hook = create_v2(api, url=sink.url())
+    wait_idle(api)
+    [ping] = sink.requests
+    return hook, ping
+
+
+def test_signature_wrong_key(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> tuple[bool, bool]:
+        hook, ping = _ping(api, sink)
+        signature = ping.headers["X-AQID-Signature"]
+        return verify(hook["secret"], ping.body, signature), verify(hook["uuid"], ping.body,
+                                                                    signature)
+
+    assert contrast(tmp_path, "signature-wrong-key", with_sink(scenario)) == (
+        (True, False), (False, True))
+
+
+def test_signature_over_reserialised_body(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> tuple[bool, bool]:
+        hook, ping = _ping(api, sink)
+        reserialised = json.dumps(ping.json).encode()
+        signature = ping.headers["X-AQID-Signature"]
+        return signature == sign(hook["secret"], ping.body), signature == sign(
+            hook["secret"], reserialised)
+
+    assert contrast(tmp_path, "signature-over-reserialised-body", with_sink(scenario)) == (
+        (True, False), (False, True))
+
+
+def test_delivery_missing_headers(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> list[str]:
+        return sorted(name for name in _ping(api, sink)[1].headers
+                      if name.startswith("X-AQID-Delivery"))
+
+    assert contrast(tmp_path, "delivery-missing-headers", with_sink(scenario)) == (
+        ["X-AQID-Delivery-Attempt", "X-AQID-Delivery-Id"], [])
+
+
+def test_user_agent_wrong(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> str:
+        return _ping(api, sink)[1].headers["User-Agent"].split("/")[0]
+
+    assert contrast(tmp_path, "user-agent-wrong", with_sink(scenario)) == (
+        "Amiqus AmiqusID", "python-httpx")
+
+
+def test_payload_missing_trigger(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> list[str]:
+        return sorted(_ping(api, sink)[1].json)
+
+    assert contrast(tmp_path, "payload-missing-trigger", with_sink(scenario)) == (
+        ["data", "trigger", "webhook"], ["data", "webhook"])
+
+
+def _pings_on_create(enabled: bool) -> Callable[[Any, Receiver], int]:
+    def scenario(api: Any, sink: Receiver) -> int:
+        create_v2(api, url=sink.url(), is_enabled=enabled)
+        wait_idle(api)
+        return len(sink.requests)
+    return scenario
+
+
+def test_no_ping_on_create(tmp_path: Path) -> None:
+    assert contrast(tmp_path, "no-ping-on-create", with_sink(_pings_on_create(True))) == (1, 0)
+
+
+def test_ping_on_disabled_create(tmp_path: Path) -> None:
+    probe = with_sink(_pings_on_create(False))
+    assert contrast(tmp_path, "ping-on-disabled-create", probe) == (0, 1)
+
+
+def test_no_ping_on_reenable(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> int:
+        hook = create_v2(api, url=sink.url())
+        wait_idle(api)  # the first ping is out before the webhook is disabled
+        for enabled in (False, True):
+            api.patch(f"/api/v2/webhooks/{hook['id']}", headers=AUTH_A,
+                      json={"is_enabled": enabled})
+        wait_idle(api)
+        return len(sink.requests)
+
+    assert contrast(tmp_path, "no-ping-on-reenable", with_sink(scenario)) == (2, 1)
+
+
+def test_routing_ignores_category(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> tuple[int, list[str]]:
+        create_v2(api, url=sink.url(), events=["form.*"])
+        sent = _fire(api)
+        wait_idle(api)
+        return sent, _aliases(sink)
+
+    assert contrast(tmp_path, "routing-ignores-category", with_sink(scenario)) == (
+        (1, ["form.sent", "ping"]), (0, ["ping"]))
+
+
+def test_routing_duplicates(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> tuple[int, list[str]]:
+        create_v2(api, url=sink.url(), events=["*", "form.*", "case.created"])
+        sent = _fire(api)
+        wait_idle(api)
+        return sent, _aliases(sink)
+
+    assert contrast(tmp_path, "routing-duplicates", with_sink(scenario)) == (
+        (1, ["form.sent", "ping"]), (2, ["form.sent", "form.sent", "ping"]))
+
+
+def test_disabled_webhooks_receive(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> tuple[int, list[str]]:
+        create_v2(api, url=sink.url(), is_enabled=False)
+        sent = _fire(api)
+        wait_idle(api)
+        return sent, _aliases(sink)
+
+    assert contrast(tmp_path, "disabled-webhooks-receive", with_sink(scenario)) == (
+        (0, []), (1, ["form.sent"]))
+
+
+def test_other_team_receives_events(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> tuple[int, list[str]]:
+        create_v2(api, url=sink.url(), headers=AUTH_B)  # team B's webhook, team A's event
+        sent = _fire(api, headers=AUTH_A)
+        wait_idle(api)
+        return sent, _aliases(sink)
+
+    assert contrast(tmp_path, "other-team-receives-events", with_sink(scenario)) == (
+        (0, ["ping"]), (1, ["form.sent", "ping"]))
+
+
+def _retried_ping_headers(name: str) -> Callable[[Any, Receiver], list[str]]:
+    """The `name` header of each attempt of a ping the subscriber fails (3 attempts)."""
+    def scenario(api: Any, sink: Receiver) -> list[str]:
+        create_v2(api, url=sink.url())
+        wait_idle(api)
+        return [received.headers[name] for received in sink.requests]
+    return scenario
+
+
+def test_delivery_id_changes_on_retry(tmp_path: Path) -> None:
+    probe = with_sink(_retried_ping_headers("X-AQID-Delivery-Id"), status=500)
+    clean, faulty = contrast(tmp_path, "delivery-id-changes-on-retry", probe)
+    assert (len(clean), len(set(clean))) == (3, 1) and (len(faulty), len(set(faulty))) == (3, 3)
+
+
+def test_attempt_counter_stuck(tmp_path: Path) -> None:
+    probe = with_sink(_retried_ping_headers("X-AQID-Delivery-Attempt"), status=500)
+    assert contrast(tmp_path, "attempt-counter-stuck", probe) == (["1", "2", "3"],
+                                                                  ["1", "1", "1"])
+
+
+def test_timeout_not_enforced(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> tuple[str, int]:
+        hook = create_v2(api, url=sink.url())
+        wait_idle(api)
+        [entry] = _log(api, hook)
+        return entry["response"]["status_code"], entry["attempts"]
+
+    probe = with_sink(scenario, delay=0.5)
+    assert contrast(tmp_path, "timeout-not-enforced", probe, timeout=0.2,
+                    retry_delays=()) == (("0", 1), ("204", 1))
+
+
+def test_never_disabled(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> bool:
+        hook = create_v2(api, url=sink.url())  # its ping fails: 1
+        _fire(api)  # fails: 2 = disable_after
+        wait_idle(api)
+        return api.get(f"/api/v2/webhooks/{hook['id']}", headers=AUTH_A).json()["is_enabled"]
+
+    probe = with_sink(scenario, status=500)
+    assert contrast(tmp_path, "never-disabled", probe, retry_delays=(),
+                    disable_after=2) == (False, True)
+
+
+def test_delivery_log_status_int(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> tuple[Any, Any]:
+        hook, _ = _ping(api, sink)
+        return _log(api, hook)[0]["response"]["status_code"], _log(api, hook, "v1")[0]["status"]
+
+    assert contrast(tmp_path, "delivery-log-status-int", with_sink(scenario)) == (
+        ("204", "204"), (204, 204))
+
+
+def test_delivery_log_oldest_first(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> tuple[list[str], list[str]]:
+        hook, _ = _ping(api, sink)
+        _fire(api)
+        wait_idle(api)
+        v1 = [entry["request"]["body"]["trigger"]["alias"] for entry in _log(api, hook, "v1")]
+        return [entry["event"] for entry in _log(api, hook)], v1
+
+    assert contrast(tmp_path, "delivery-log-oldest-first", with_sink(scenario)) == (
+        (["form.sent", "ping"], ["form.sent", "ping"]),
+        (["ping", "form.sent"], ["ping", "form.sent"]))
+
+
+def test_delivery_log_uuid_mismatch(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> tuple[bool, bool]:
+        hook, ping = _ping(api, sink)
+        sent = ping.headers["X-AQID-Delivery-Id"]
+        return _log(api, hook)[0]["uuid"] == sent, _log(api, hook, "v1")[0]["uuid"] == sent
+
+    assert contrast(tmp_path, "delivery-log-uuid-mismatch", with_sink(scenario)) == (
+        (True, True), (False, False))
+
+
+def test_v1_delivery_failed_inverted(tmp_path: Path) -> None:
+    def scenario(api: Any, sink: Receiver) -> tuple[str, bool]:
+        hook, _ = _ping(api, sink)
+        [entry] = _log(api, hook, "v1")
+        return entry["status"], entry["failed"]
+
+    assert contrast(tmp_path, "v1-delivery-failed-inverted", with_sink(scenario)) == (
+        ("204", False), ("204", True))
 
 
 # -- variants -----------------------------------------------------------------------------
