@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from reference_server.config import Settings
-from reference_server.egress import refusal
+from reference_server.egress import host_as_written, refusal
 from reference_server.events import PING
 from reference_server.signing import build_payload, sign
 from reference_server.store import Delivery, Store, Webhook
@@ -76,10 +76,9 @@ class Dispatcher:
         body = build_payload(hook, event, data,
                              with_trigger=not fault("payload-missing-trigger"))
         delivery_id = str(uuid.uuid4())
-        split = urlsplit(hook.url)
         headers = {
             "Content-Length": str(len(body.encode("utf-8"))),
-            "Host": split.netloc,
+            "Host": _netloc(hook.url),
             "User-Agent": f"Amiqus AmiqusID/{self.settings.build}",
             "Content-Type": "application/json",
             "X-AQID-Signature": self._signature(hook, body),
@@ -201,9 +200,16 @@ class Dispatcher:
                                    headers=headers)
         except httpx.TimeoutException:
             return "0", {}, f"delivery failed: no response within {self.settings.timeout} s"
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             return "0", {}, f"delivery failed: {type(error).__name__}: {error}"
         return str(response.status_code), dict(response.headers), _logged_body(response)
+
+
+def _netloc(url: str) -> str:
+    try:
+        return urlsplit(url).netloc
+    except ValueError:  # only the v2-url-any-string fault stores such a URL
+        return host_as_written(url)
 
 
 def _logged_body(response: httpx.Response) -> Any:

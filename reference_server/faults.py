@@ -223,7 +223,8 @@ VARIANTS: dict[str, Fault] = _catalogue(
 def describe_all() -> list[str]:
     """One line per fault and variant, for --list-faults."""
     def line(kind: str, item: Fault) -> str:
-        return f"{kind:8} {item.name:36} [{item.area}] {item.description}"
+        where = ", ".join(item.operations)
+        return f"{kind:8} {item.name:36} [{item.area}] {item.description}  ({where})"
 
     return [line("fault", f) for f in FAULTS.values()] + [
         line("variant", v) for v in VARIANTS.values()]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from reference_server.config import Settings
-from reference_server.faults import FAULTS, VARIANTS
+from reference_server.faults import AREAS, FAULTS, OPERATIONS, VARIANTS
 from reference_server.signing import sign, verify
 from tests.server_helpers import (
     AUTH_A,
@@ -39,6 +39,18 @@ def test_every_catalogue_entry_has_a_test_below() -> None:
     tested = {name for name in globals() if name.startswith("test_")}
     for name in [*FAULTS, *VARIANTS]:
         assert f"test_{name.replace('-', '_')}" in tested, name
+
+
+def test_the_catalogue_spreads_over_every_area_and_operation() -> None:
+    assert len(FAULTS) >= 36
+    for fault in FAULTS.values():
+        assert fault.area in AREAS and set(fault.operations) <= set(OPERATIONS), fault
+        assert fault.description and "\n" not in fault.description, fault
+    assert {fault.area for fault in FAULTS.values()} == set(AREAS)
+    assert {op for fault in FAULTS.values() for op in fault.operations} == set(OPERATIONS)
+    assert sum(fault.area == "deliveries" for fault in FAULTS.values()) >= 8
+    guarded = ("auth", "team isolation", "cross-version")
+    assert sum(fault.area in guarded for fault in FAULTS.values()) >= 6
 
 
 def _hook(api: Any, **extra: Any) -> dict[str, Any]:
