@@ -1,0 +1,47 @@
+"""A pytest plugin that writes the wall-clock time of a run's first failure to a file.
+
+Loaded by the self-test and the benchmark with `-p contract_suite.selftest.first_failure`
+and the file named in AQID_FIRST_FAILURE_FILE; it does nothing without that variable.
+Under xdist both a worker and the controller see the report: the first to create the file
+wins (O_EXCL), which is the earliest moment anyone knew.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+ENV_VAR = "AQID_FIRST_FAILURE_FILE"
+
+
+def _record() -> None:
+    path = os.environ.get(ENV_VAR)
+    if not path:
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as file:
+        file.write(f"{time.time():.3f}\n")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.failed:
+        _record()
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.failed:
+        _record()
+
+
+def read_first_failure(path: str | os.PathLike[str]) -> float | None:
+    """The recorded epoch time, or None when the run had no failure."""
+    try:
+        with open(path) as file:
+            return float(file.read().strip())
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,189 @@
+"""One bounded contract-suite run against one freshly started reference server.
+
+`run_suite_against(target, settings)` starts the reference server through the launcher
+(its own temporary DB, two teams, delivery delays tiny so retry contracts take well under
+a second, no rate limit in reach), runs `pytest contracts` against it as a subprocess with
+a hard timeout, and reads the JUnit file back. The same function serves the self-test,
+the flake check and the benchmark, so their figures are measured the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from contract_suite.redact import mask
+from reference_server.launcher import ServerStartError, start_reference_server
+
+from .first_failure import ENV_VAR as FIRST_FAILURE_ENV
+from .first_failure import read_first_failure
+from .junit import FailedTest, JunitError, read_junit
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+# The embedded target's delivery settings (contract_suite/embedded.py), so a fault run
+# measures the suite a developer runs with `make contract`.
+RETRY_DELAYS = (0.05, 0.05, 0.05, 0.05)
+DELIVERY_TIMEOUT = 1.0
+RATE_LIMIT = 1_000_000
+_REQUESTS_LINE = re.compile(r"^requests sent: (\d+)", re.MULTILINE)
+_USAGE_LINE = re.compile(r"^(?:ERROR: )?(aqid-contracts: .*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """What to switch on in the reference server for one run."""
+
+    name: str  # "clean", or the fault / variant name
+    kind: str  # "clean" | "fault" | "variant"
+    faults: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    profile: str = "ci"
+    seed: int = 1
+    xdist_workers: int = 0  # 0: no xdist (one process)
+    timeout: float = 600.0  # hard bound on the suite subprocess, seconds
+    junit_dir: Path | None = None  # keep each run's JUnit file here (else a temp dir)
+
+
+@dataclass
+class SuiteRun:
+    target: TargetSpec
+    seed: int
+    exit_code: int | None  # None: no result (timed out, or the server did not start)
+    seconds: float
+    failed: list[FailedTest] = field(default_factory=list)
+    passed: int = 0
+    skipped: int = 0
+    requests: int | None = None  # the suite's own "requests sent" total
+    first_failure_seconds: float | None = None  # from suite start to its first failure
+    problem: str | None = None  # one line: why there is no (complete) result
+    refused: str | None = None  # the suite's one-line refusal of the target (exit 4)
+    output_tail: str = ""
+
+    @property
+    def outcome(self) -> str:
+        """pass | fail | error: what the run says about its target."""
+        if self.exit_code == 0 and not self.failed:
+            return "pass"
+        if (self.exit_code in (1, 2) and self.failed) or (self.exit_code == 4 and self.refused):
+            return "fail"  # failing tests, or the probe's refusal of the target
+        return "error"
+
+
+def new_tokens() -> dict[str, str]:
+    return {"team-main": "selftest-main-" + secrets.token_hex(12),
+            "team-other": "selftest-other-" + secrets.token_hex(12)}
+
+
+def suite_command(base_url: str, tokens: dict[str, str], settings: RunSettings,
+                  junit_path: Path) -> list[str]:
+    command = [sys.executable, "-m", "pytest", "contracts", "-q", "-p", "no:cacheprovider",
+               "-p", "contract_suite.selftest.first_failure",
+               "--base-url", base_url, "--token", tokens["team-main"],
+               "--other-team-token", tokens["team-other"],
+               "--profile", settings.profile, "--seed", str(settings.seed),
+               f"--junitxml={junit_path}"]
+    if settings.xdist_workers > 0:
+        return command + ["-n", str(settings.xdist_workers)]
+    return command + ["-p", "no:xdist"]
+
+
+def run_suite_against(target: TargetSpec, settings: RunSettings) -> SuiteRun:
+    with tempfile.TemporaryDirectory(prefix=f"aqid-selftest-{target.name[:40]}-") as tmp:
+        folder = Path(tmp)
+        junit_path = (settings.junit_dir / f"{target.name}.xml" if settings.junit_dir
+                      else folder / "junit.xml")
+        junit_path.unlink(missing_ok=True)
+        tokens = new_tokens()
+        started = time.monotonic()
+        try:
+            server = start_reference_server(
+                db_path=folder / "reference.sqlite3", tokens=tokens, faults=target.faults,
+                variants=target.variants, retry_delays=RETRY_DELAYS, timeout=DELIVERY_TIMEOUT,
+                rate_limit=RATE_LIMIT, sandbox=True)
+        except ServerStartError as exc:
+            return SuiteRun(target, settings.seed, None, time.monotonic() - started,
+                            problem=f"server did not start: {exc}")
+        try:
+            return _run(target, settings, server.base_url, tokens, junit_path, folder)
+        finally:
+            server.stop()
+
+
+def _run(target: TargetSpec, settings: RunSettings, base_url: str, tokens: dict[str, str],
+         junit_path: Path, folder: Path) -> SuiteRun:
+    marker = folder / "first-failure"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
+    env[FIRST_FAILURE_ENV] = str(marker)
+    command = suite_command(base_url, tokens, settings, junit_path)
+    wall_start, started = time.time(), time.monotonic()
+    # Own session: a timeout kills the whole group (pytest and its xdist workers).
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=settings.timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        for token in tokens.values():
+            output = output.replace(token, mask(token))
+        return SuiteRun(target, settings.seed, None, time.monotonic() - started,
+                        problem=f"timed out after {settings.timeout:.0f} s",
+                        output_tail=_tail(output))
+    seconds = time.monotonic() - started
+    for token in tokens.values():  # the suite masks its output; this is belt and braces
+        output = output.replace(token, mask(token))
+    run = SuiteRun(target, settings.seed, process.returncode, seconds, output_tail=_tail(output))
+    found = _REQUESTS_LINE.search(output)
+    run.requests = int(found.group(1)) if found else None
+    failure_at = read_first_failure(marker)
+    run.first_failure_seconds = failure_at - wall_start if failure_at else None
+    try:
+        summary = read_junit(junit_path)
+        run.failed, run.passed, run.skipped = summary.failed, summary.passed, summary.skipped
+    except JunitError as exc:
+        run.problem = str(exc)
+    refusal = _USAGE_LINE.search(output)
+    if refusal:
+        run.refused = refusal.group(1)
+    if run.first_failure_seconds is None and run.exit_code not in (0, None):
+        run.first_failure_seconds = seconds  # refused before any test: known at exit
+    return run
+
+
+def _tail(output: str, lines: int = 15) -> str:
+    return "\n".join(output.strip().splitlines()[-lines:])
+
+
+def run_many(targets: list[TargetSpec], settings: RunSettings, jobs: int,
+             on_done: Callable[[SuiteRun], None] | None = None,
+             seeds: list[int] | None = None) -> list[SuiteRun]:
+    """Run the suite against each target, `jobs` at a time; results in the targets' order.
+
+    `seeds`, when given, pairs one seed with each target (the flake check's repeats).
+    """
+    plans = [(target, replace(settings, seed=seeds[i]) if seeds else settings)
+             for i, target in enumerate(targets)]
+    results: list[SuiteRun | None] = [None] * len(plans)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(run_suite_against, target, plan): index
+                   for index, (target, plan) in enumerate(plans)}
+        for future in as_completed(futures):
+            run = future.result()
+            results[futures[future]] = run
+            if on_done:
+                on_done(run)
+    return [run for run in results if run is not None]

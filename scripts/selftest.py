@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Fault self-test: does the contract suite catch every fault, and pass every benign variant?
+
+    make selftest                                  # clean + every fault + every variant
+    .venv/bin/python scripts/selftest.py --quick   # a representative slice
+    .venv/bin/python scripts/selftest.py --faults signature-hex,no-retries --profile smoke
+
+For each target (clean server, each fault in reference_server/faults.py, each benign
+variant) it starts a reference server, runs `pytest contracts` against it (CI profile,
+fixed seed, hard timeout) and reads the JUnit file. Prints the table and the score, writes
+results/selftest.json and results/selftest.md (JUnit files in results/selftest-junit/).
+Exit 0 when every fault is caught, the clean run passes and no variant is flagged; 1
+otherwise; 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from contract_suite.selftest.catalogue import SelectionError, select  # noqa: E402
+from contract_suite.selftest.runs import ROOT, RunSettings, SuiteRun, run_many  # noqa: E402
+from contract_suite.selftest.verdicts import (  # noqa: E402
+    evidence,
+    exit_status,
+    markdown_table,
+    median_first_failure,
+    results_json,
+    score,
+    verdict,
+)
+
+DEFAULT_SEED = 20240601
+# Measured on the 2-core box (see results/selftest.md "how"): two suite processes side by
+# side, each without xdist, beat one process at a time with -n 2.
+DEFAULT_JOBS = 2
+DEFAULT_WORKERS = 0
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--faults", help="comma-separated fault names (default: all)")
+    parser.add_argument("--variants", help="comma-separated benign variant names (default: all)")
+    parser.add_argument("--quick", action="store_true", help="a representative slice only")
+    parser.add_argument("--no-clean", action="store_true", help="skip the clean-server run")
+    parser.add_argument("--profile", default="ci", choices=("smoke", "ci", "thorough"))
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
+                        help=f"suite runs side by side (default {DEFAULT_JOBS})")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                        help="xdist workers per suite run (0: none, the default)")
+    parser.add_argument("--run-timeout", type=float, default=600.0,
+                        help="hard bound on one suite run, seconds (default 600)")
+    parser.add_argument("--results", type=Path, default=ROOT / "results",
+                        help="folder for selftest.json / selftest.md (default results/)")
+    args = parser.parse_args(argv)
+    if args.jobs < 1 or args.workers < 0 or args.run_timeout <= 0:
+        parser.error("--jobs must be >= 1, --workers >= 0, --run-timeout > 0")
+    return args
+
+
+def progress_line(run: SuiteRun, done: int, total: int) -> str:
+    shown = evidence(run)
+    by = f" by {', '.join(shown[:3])}{' …' if len(shown) > 3 else ''}" if shown else ""
+    return f"[{done}/{total}] {run.target.kind:7} {run.target.name}: {verdict(run)} " \
+           f"({run.seconds:.1f} s){by}"
+
+
+def details_markdown(runs: list[SuiteRun]) -> str:
+    """Per run that failed or erred: every failing test and the first line of why."""
+    lines: list[str] = []
+    for run in runs:
+        if run.outcome == "pass":
+            continue
+        lines.append(f"- **{run.target.name}** ({run.target.kind}, {verdict(run)}, "
+                     f"seed {run.seed}):")
+        for test in run.failed:
+            lines.append(f"  - `{test.name}`: {test.why}")
+        for note in (run.refused, run.problem):
+            if note and not run.failed:
+                lines.append(f"  - {note}")
+    return "\n".join(lines) or "(none: every run passed)"
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    try:
+        targets = select(args.faults, args.variants, quick=args.quick,
+                         with_clean=not args.no_clean)
+    except SelectionError as exc:
+        print(f"selftest: {exc}", file=sys.stderr)
+        return 2
+    junit_dir = args.results / "selftest-junit"
+    junit_dir.mkdir(parents=True, exist_ok=True)
+    settings = RunSettings(profile=args.profile, seed=args.seed, xdist_workers=args.workers,
+                           timeout=args.run_timeout, junit_dir=junit_dir)
+    print(f"selftest: {len(targets)} runs (profile {args.profile}, seed {args.seed}, "
+          f"{args.jobs} side by side, xdist workers {args.workers or 'none'}, "
+          f"timeout {args.run_timeout:.0f} s each)", flush=True)
+    done: list[SuiteRun] = []
+
+    def report(run: SuiteRun) -> None:
+        done.append(run)
+        print(progress_line(run, len(done), len(targets)), flush=True)
+
+    started = time.monotonic()
+    runs = run_many(targets, settings, args.jobs, on_done=report)
+    wall = time.monotonic() - started
+    result = score(runs)
+    median = median_first_failure(runs)
+    table = markdown_table(runs)
+    how = (f"profile `{args.profile}`, seed {args.seed}, {args.jobs} run(s) side by side, "
+           f"xdist workers per run: {args.workers or 'none'}; commit {git_commit()}; "
+           f"wall time {wall:.0f} s")
+    markdown = "\n\n".join([
+        "# Fault self-test", f"Command: `scripts/selftest.py {' '.join(argv)}`".rstrip(),
+        f"How: {how}.", table, result.line(),
+        "Median time to first failure (caught faults): "
+        + (f"{median:.1f} s" if median is not None else "n/a"),
+        "## Failing tests per run", details_markdown(runs)]) + "\n"
+    meta = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "command": ["scripts/selftest.py", *argv], "profile": args.profile,
+            "seed": args.seed, "jobs": args.jobs, "xdist_workers": args.workers,
+            "commit": git_commit(), "wall_seconds": round(wall, 1)}
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "selftest.json").write_text(results_json(runs, meta))
+    (args.results / "selftest.md").write_text(markdown)
+    print()
+    print(table)
+    print()
+    print(result.line())
+    print(f"wall time {wall:.0f} s; written {args.results / 'selftest.md'} and selftest.json")
+    for run in runs:
+        if run.outcome == "error" and run.output_tail:
+            print(f"\n--- {run.target.name}: last lines of the suite's output ---\n"
+                  f"{run.output_tail}")
+    return exit_status(runs)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
