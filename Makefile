@@ -61,5 +61,14 @@ guide-check: $(VENV) ## Check the published guide (GUIDE=...) against the specs;
 spec-diff: $(VENV) ## Breaking changes in spec/ since REF=<git ref> (default HEAD); exit 1 on any
 	$(PY) -m spec_tools.spec_diff $(REF)
 
+selftest: $(VENV) ## Fault self-test: suite vs clean server, every fault and benign variant (results/selftest.md); SELFTEST_ARGS=--quick
+	$(PY) scripts/selftest.py $(SELFTEST_ARGS)
+
+flake-check: $(VENV) ## The clean suite N times (default 10, N=...) with new seeds; a failure names its seed
+	$(PY) scripts/flake_check.py --runs $(or $(N),10)
+
+bench: $(VENV) ## Our suite vs schemathesis' st CLI: time, requests, faults caught (results/bench.md); BENCH_ARGS=...
+	$(PY) scripts/bench.py $(BENCH_ARGS)
+
 clean: ## Remove the venv, caches and reports
 	rm -rf .venv reports results build .pytest_cache .ruff_cache
