@@ -23,6 +23,7 @@ from .delivery_checks import DeliverySpec, load_delivery_spec
 from .http import ApiClient, Credentials
 from .receiver import AnswerLike, Endpoint, ReceivedRequest, WebhookReceiver
 from .redact import redactor
+from .session import SuiteSession
 from .target import Target
 
 # The brief's production schedule, used when the target does not say (no sandbox).
@@ -30,6 +31,9 @@ PRODUCTION_SETTINGS = {"retry_delays": [60, 120, 600, 900], "timeout": 5, "disab
 SLACK = 5.0  # seconds added to every wait: a busy target under -n 2 is slow, not wrong
 SETTLE = 1.0  # seconds to watch for deliveries that must NOT come (duplicates, misroutes)
 SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
+EVENTS_NEED_SANDBOX = ("this contract triggers events through POST /_sandbox/events; the target "
+                       "{target} has no /_sandbox (GET /_sandbox is not 200): only the reference "
+                       "server can be told to fire an event")
 
 
 @dataclass(frozen=True)
@@ -193,13 +197,16 @@ def delivery_marker() -> str:
 
 @pytest.fixture
 def fire_event(
-    api: ApiClient, sandbox_settings: dict[str, Any], delivery_marker: str
+    api: ApiClient, suite_session: SuiteSession, delivery_marker: str
 ) -> Callable[..., int]:
     """Factory: fire(event, credentials="token") -> N from 202 {"deliveries": N}.
 
     The event's data carries this test's marker; `Only(marker=...)` keeps only its deliveries (other
     tests of the same team fire events concurrently and `*` subscriptions receive those too).
+    A target without the sandbox cannot be told to fire an event: the contract skips.
     """
+    if suite_session.sandbox is None:
+        pytest.skip(EVENTS_NEED_SANDBOX.format(target=suite_session.target.base_url))
 
     def fire(event: str, *, credentials: Credentials = "token") -> int:
         data = {"aqid_contracts": {"marker": delivery_marker, "by": credentials}}
