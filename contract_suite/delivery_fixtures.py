@@ -3,8 +3,8 @@
 Layered like pytest-httpserver: `webhook_receiver` (one server per pytest process) ->
 `receiver_endpoint` (fresh tagged paths per test) -> `subscribed_webhook` (a webhook on the
 target pointing at a fresh endpoint, deleted after the test). `delivery_timing` turns the
-target's own delivery settings (GET /_sandbox, else the brief's production values) into
-generous, bounded waits; `fire_event` drives POST /_sandbox/events.
+target's own delivery settings (the session's GET /_sandbox, else the brief's production
+values) into generous, bounded waits; `fire_event` drives POST /_sandbox/events.
 """
 
 from __future__ import annotations
@@ -126,10 +126,12 @@ def delivery_spec() -> DeliverySpec:
 
 
 @pytest.fixture(scope="session")
-def delivery_timing(api: ApiClient) -> DeliveryTiming:
-    """The sandbox's settings when the target has a sandbox, else the brief's production ones."""
-    response = api.request("GET", "/_sandbox")
-    settings = response.json() if response.status_code == 200 else None
+def delivery_timing(suite_session: SuiteSession) -> DeliveryTiming:
+    """The sandbox's settings when the target has a sandbox, else the brief's production ones.
+
+    From the session's own GET /_sandbox (made once per process), not a request of its own.
+    """
+    settings = suite_session.sandbox
     try:
         return DeliveryTiming.from_settings(settings or PRODUCTION_SETTINGS)
     except (KeyError, TypeError, ValueError):
