@@ -93,7 +93,7 @@ def _is_loopback(host: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def webhook_receiver(target: Target, pytestconfig: pytest.Config) -> Iterator[WebhookReceiver]:
+def webhook_receiver(target: Target) -> Iterator[WebhookReceiver]:
     """The receiving server: 127.0.0.1, port 0 (or --receiver-port), stopped at session end."""
     if not target.receiver_url and not target.embedded and not _is_loopback(target.host):
         pytest.skip(
@@ -101,9 +101,18 @@ def webhook_receiver(target: Target, pytestconfig: pytest.Config) -> Iterator[We
             "receiver at 127.0.0.1; pass --receiver-url (a tunnel or an address the target "
             "can reach that forwards to the receiver)"
         )
-    port = pytestconfig.getoption("aqid_receiver_port", None) or 0
-    with WebhookReceiver(target.run_id, public_url=target.receiver_url, port=int(port)) as rx:
-        yield rx
+    receiver = WebhookReceiver(target.run_id, public_url=target.receiver_url,
+                               port=target.receiver_port)
+    try:
+        receiver.start()
+    except OSError as exc:
+        pytest.fail(f"delivery contracts: the receiver cannot bind 127.0.0.1:"
+                    f"{target.receiver_port} ({exc.strerror or exc}); free the port or pass "
+                    "another --receiver-port", pytrace=False)
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
 
 
 @pytest.fixture

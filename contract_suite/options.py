@@ -25,6 +25,9 @@ _STRING_OPTIONS: dict[str, tuple[str, str | None, str]] = {
                               "bearer token of a second team (enables team-isolation contracts)"),
     "aqid_receiver_url": ("--receiver-url", "AQID_RECEIVER_URL",
                           "URL at which the target reaches the suite's webhook receiver"),
+    "aqid_receiver_port": ("--receiver-port", "AQID_RECEIVER_PORT",
+                           "loopback port the webhook receiver binds (default 0: any free port; "
+                           "fix it when a tunnel forwards --receiver-url to it)"),
 }
 
 
@@ -39,6 +42,7 @@ class Options:
     read_only: bool
     seed: int | None
     allow_production: bool
+    receiver_port: int = 0  # 0: any free port
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -82,6 +86,7 @@ def resolve_options(config: pytest.Config) -> Options:
         choices = ", ".join(PROFILES)
         raise pytest.UsageError(f"aqid-contracts: --profile {profile!r}: choose {choices}")
     base_url = strings["aqid_base_url"]
+    receiver_port = _port(strings["aqid_receiver_port"])
     return Options(
         base_url=base_url.rstrip("/") if base_url else None,
         token=strings["aqid_token"],
@@ -92,4 +97,18 @@ def resolve_options(config: pytest.Config) -> Options:
         read_only=bool(config.getoption("aqid_read_only")),
         seed=config.getoption("aqid_seed"),
         allow_production=bool(config.getoption("aqid_allow_production")),
+        receiver_port=receiver_port,
     )
+
+
+def _port(value: str | None) -> int:
+    if value is None:
+        return 0
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise pytest.UsageError(f"aqid-contracts: --receiver-port {value!r}: a port number "
+                                "0-65535 (0: any free port)")
+    return port

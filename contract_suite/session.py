@@ -90,7 +90,8 @@ def get_session(config: pytest.Config) -> SuiteSession:
         target = Target(
             base_url=run.base_url, token=run.token, other_team_token=run.other_team_token,
             embedded=run.embedded, api_versions=options.api_versions,
-            read_only=options.read_only, receiver_url=options.receiver_url, run_id=run.run_id,
+            read_only=options.read_only, receiver_url=options.receiver_url,
+            receiver_port=options.receiver_port, run_id=run.run_id,
         )
         session = SuiteSession(target, options, run.seed)
         config.stash[_SESSION_KEY] = session
@@ -124,6 +125,11 @@ def prepare_run(config: pytest.Config) -> RunInfo:
     if _RUN_KEY in config.stash:
         return config.stash[_RUN_KEY]
     options = resolve_options(config)
+    if options.receiver_port and config.getoption("numprocesses", None):
+        # Every xdist worker runs its own receiver; only one of them could bind the port.
+        raise pytest.UsageError(
+            f"aqid-contracts: --receiver-port {options.receiver_port} binds one receiver in "
+            "one pytest process: run the delivery contracts without -n (or -n 0)")
     seed = options.seed if options.seed is not None else random.randrange(2**31)
     if options.base_url:
         for problem in (url_problem(options.base_url), production_refusal(

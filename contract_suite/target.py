@@ -26,6 +26,7 @@ class Target:
     api_versions: frozenset[str] = frozenset({"v1", "v2"})
     read_only: bool = False
     receiver_url: str | None = None  # how the target reaches the suite's webhook receiver
+    receiver_port: int = 0  # the loopback port the receiver binds; 0: any free port
     run_id: str = field(default_factory=new_run_id)
 
     @property

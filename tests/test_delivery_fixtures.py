@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 # The stand-in: a SuiteSession whose client answers GET /_sandbox from SANDBOX (None: 404)
@@ -72,3 +74,48 @@ def test_without_a_sandbox_delivery_timing_uses_the_briefs_production_schedule(
     result = run_with_sandbox(pytester, None)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*TIMING (60.0, 120.0, 600.0, 900.0) 5.0 10 SANDBOX False*"])
+
+
+RECEIVER_CONFTEST = '''
+import pytest
+
+from contract_suite.target import Target
+
+
+@pytest.fixture(scope="session")
+def target():
+    return Target(base_url="http://127.0.0.1:9", token="tok-0123456789", receiver_port={port})
+'''
+
+RECEIVER_TEST = '''
+def test_bound(webhook_receiver):
+    print("RECEIVER", webhook_receiver.local_url)
+'''
+
+
+def run_receiver(pytester: pytest.Pytester, port: int) -> pytest.RunResult:
+    pytester.makeconftest(RECEIVER_CONFTEST.format(port=port))
+    pytester.makepyfile(test_receiver_port=RECEIVER_TEST)
+    return pytester.runpytest("-p", "contract_suite.delivery_fixtures", "-p", "no:cacheprovider",
+                              "-s", "-q")
+
+
+def test_the_receiver_binds_the_receiver_port_on_loopback(pytester: pytest.Pytester) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_receiver(pytester, port)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"*RECEIVER http://127.0.0.1:{port}*"])
+
+
+def test_a_receiver_port_in_use_fails_with_one_line(pytester: pytest.Pytester) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_receiver(pytester, port)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*delivery contracts: the receiver cannot bind 127.0.0.1:{port} "
+                                 "(*); free the port or pass another --receiver-port"])
+    assert "Traceback" not in result.stdout.str()

@@ -43,3 +43,30 @@ def test_version_profile_seed_and_read_only_are_read(pytester: pytest.Pytester) 
         *PLUGIN, "--api-version", "v1", "--profile", "smoke", "--seed", "7", "--read-only"))
     assert options.api_versions == {"v1"} and options.profile == "smoke"
     assert options.seed == 7 and options.read_only
+
+
+def test_receiver_port_command_line_beats_environment_beats_ini_default_zero(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AQID_RECEIVER_PORT", raising=False)
+    assert resolve_options(pytester.parseconfig(*PLUGIN)).receiver_port == 0
+    pytester.makeini("[pytest]\naqid_receiver_port = 8103\n")
+    assert resolve_options(pytester.parseconfig(*PLUGIN)).receiver_port == 8103
+    monkeypatch.setenv("AQID_RECEIVER_PORT", "8102")
+    assert resolve_options(pytester.parseconfig(*PLUGIN)).receiver_port == 8102
+    config = pytester.parseconfig(*PLUGIN, "--receiver-port", "8101")
+    assert resolve_options(config).receiver_port == 8101
+
+
+@pytest.mark.parametrize("value", ["http", "-1", "65536"])
+def test_a_bad_receiver_port_is_one_usage_line(pytester: pytest.Pytester, value: str) -> None:
+    with pytest.raises(pytest.UsageError, match=rf"--receiver-port '{value}': a port number"):
+        resolve_options(pytester.parseconfig(*PLUGIN, f"--receiver-port={value}"))
+
+
+def test_a_fixed_receiver_port_is_refused_under_xdist_before_any_server_starts(
+        pytester: pytest.Pytester) -> None:
+    from contract_suite.session import prepare_run
+
+    config = pytester.parseconfig(*PLUGIN, "-n", "2", "--receiver-port", "8101")
+    with pytest.raises(pytest.UsageError, match="binds one receiver in one pytest process"):
+        prepare_run(config)
