@@ -18,6 +18,7 @@ from reference_server.deliveries import Dispatcher
 from reference_server.ratelimit import RateLimitMiddleware
 from reference_server.responses import ApiError, json_response, route_not_found, settings_of
 from reference_server.seed import prepopulate
+from reference_server.server_errors import UnhandledErrorMiddleware, outermost_error
 from reference_server.store import Store
 
 
@@ -90,11 +91,13 @@ def create_app(settings: Settings) -> Starlette:
     if settings.sandbox:
         routes += sandbox.ROUTES
     app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={ApiError: _api_error, HTTPException: _http_error})
+                    exception_handlers={ApiError: _api_error, HTTPException: _http_error,
+                                        Exception: outermost_error})
     app.router.redirect_slashes = False  # "/api/v2/webhooks/" is an unknown route, not a 307
     app.state.settings = settings
     app.state.store = store
     app.state.dispatcher = dispatcher
+    app.add_middleware(UnhandledErrorMiddleware)  # a JSON 500 and a logged traceback
     if settings.variants & {"latency-50ms", "extra-headers"}:
         app.add_middleware(VariantsMiddleware, settings=settings)
     app.add_middleware(RateLimitMiddleware, settings=settings)  # added last: outermost
