@@ -35,6 +35,8 @@ SUFFIX = ".contract.yaml"
 SESSION_OVERRIDE = pytest.StashKey[Any]()
 DEFAULT_SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+READ_ONLY_TOKEN_NEEDED = ("needs a read-only token of the main team: pass --read-only-token "
+                          "(or AQID_READ_ONLY_TOKEN)")
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> ContractFile | None:
@@ -105,7 +107,7 @@ def _example_path(template: str) -> str:
 
 
 def scenario_marks(scenario: dict[str, Any], file_marks: list[str]) -> set[str]:
-    """Declared marks plus those the steps imply (version, writes, other_team, sandbox)."""
+    """Declared marks plus those the steps imply (version, writes, credentials, sandbox)."""
     marks = set(file_marks) | set(scenario.get("marks", []))
     for step in scenario["steps"]:
         kind = step_kind(step)
@@ -123,6 +125,8 @@ def scenario_marks(scenario: dict[str, Any], file_marks: list[str]) -> set[str]:
             marks.add("writes")
         if block.get("credentials") == "other_team":
             marks.add("other_team")
+        elif block.get("credentials") == "read_only":
+            marks.add("read_only_token")
     if {"v1", "v2"} <= marks:
         marks.add("cross_version")
     return marks
@@ -141,6 +145,8 @@ class ContractItem(pytest.Item):
         marks = {mark.name for mark in self.iter_markers()}
         if "other_team" in marks:
             require_other_team(session.target)
+        if "read_only_token" in marks and not session.target.read_only_token:
+            pytest.skip(READ_ONLY_TOKEN_NEEDED)
         if "sandbox" in marks and session.sandbox is None:
             pytest.skip("needs the reference server's /_sandbox control surface")
         unavailable = {"v1", "v2"} & marks - set(session.target.api_versions)

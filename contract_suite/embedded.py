@@ -27,6 +27,7 @@ class EmbeddedTarget:
     base_url: str
     token: str
     other_team_token: str
+    read_only_token: str  # the main team's, read-only: its writes are 403
     _server: Any = field(repr=False)
     _tmpdir: Path = field(repr=False)
 
@@ -38,16 +39,21 @@ class EmbeddedTarget:
 
 
 def start_embedded() -> EmbeddedTarget:
-    """Start the reference server on a free loopback port with a temporary DB and two teams."""
+    """Start the reference server on a free loopback port with a temporary DB and two teams.
+
+    Three tokens: the main team's, the other team's, and a read-only one of the main team.
+    """
     from reference_server.launcher import start_reference_server  # only needed when embedding
 
     tmpdir = Path(tempfile.mkdtemp(prefix="aqid-embedded-"))
     token = "aqid-main-" + secrets.token_hex(16)
     other_team_token = "aqid-other-" + secrets.token_hex(16)
+    read_only_token = "aqid-read-" + secrets.token_hex(16)
     try:
         server = start_reference_server(
             db_path=str(tmpdir / "reference.sqlite3"),
-            tokens={"team-main": token, "team-other": other_team_token},
+            tokens=[("team-main", token, False), ("team-other", other_team_token, False),
+                    ("team-main", read_only_token, True)],
             retry_delays=EMBEDDED_RETRY_DELAYS,
             timeout=EMBEDDED_TIMEOUT,
             disable_after=EMBEDDED_DISABLE_AFTER,
@@ -57,4 +63,5 @@ def start_embedded() -> EmbeddedTarget:
     except BaseException:
         shutil.rmtree(tmpdir, ignore_errors=True)
         raise
-    return EmbeddedTarget(server.base_url.rstrip("/"), token, other_team_token, server, tmpdir)
+    return EmbeddedTarget(server.base_url.rstrip("/"), token, other_team_token, read_only_token,
+                          server, tmpdir)

@@ -1,7 +1,8 @@
 """The one HTTP client the engine uses to talk to the target (curated contracts, probes, cleanup).
 
-Credentials are named, not passed: "token" (the main team), "other_team", "none" (no
-Authorization header) and "invalid" (a well-formed bearer token the target cannot know).
+Credentials are named, not passed: "token" (the main team), "other_team", "read_only" (a
+read-only token of the main team), "none" (no Authorization header) and "invalid" (a
+well-formed bearer token the target cannot know).
 429 answers are waited out per Retry-After, bounded, so a rate limit is never reported as
 a broken contract. Every webhook created through it is remembered for cleanup.
 """
@@ -17,7 +18,7 @@ import httpx
 
 from .target import API_PREFIX, Target
 
-Credentials = Literal["token", "other_team", "none", "invalid"]
+Credentials = Literal["token", "other_team", "read_only", "none", "invalid"]
 INVALID_TOKEN = "aqid-contracts-invalid-token-0000000000"
 MAX_429_RETRIES = 5
 MAX_429_WAIT = 30.0  # seconds, in all, per request
@@ -47,9 +48,13 @@ class ApiClient:
             return {}
         if credentials == "invalid":
             return {"Authorization": f"Bearer {INVALID_TOKEN}"}
-        token = self.target.token if credentials == "token" else self.target.other_team_token
+        token, option = {
+            "token": (self.target.token, "--token"),
+            "other_team": (self.target.other_team_token, "--other-team-token"),
+            "read_only": (self.target.read_only_token, "--read-only-token"),
+        }[credentials]
         if not token:
-            raise MissingCredentials(f"this contract needs --other-team-token ({credentials})")
+            raise MissingCredentials(f"this contract needs {option} ({credentials})")
         return {"Authorization": f"Bearer {token}"}
 
     def request(
@@ -75,8 +80,9 @@ class ApiClient:
         return response
 
     def _remember(self, method: str, path: str, credentials: str, response: httpx.Response) -> None:
-        if credentials != "token":
-            return  # only the main team's webhooks are ours to clean up
+        if credentials not in ("token", "read_only"):
+            return  # only the main team's webhooks are ours to clean up (a read-only token
+            # is the main team's: what it wrongly managed to create is ours too)
         with self._lock:
             if method == "POST" and path in _CREATE_PATHS and response.status_code == 201:
                 webhook_id = _json_id(response)

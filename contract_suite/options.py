@@ -23,6 +23,9 @@ _STRING_OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "aqid_token": ("--token", "AQID_TOKEN", "bearer token of the main team"),
     "aqid_other_team_token": ("--other-team-token", "AQID_OTHER_TEAM_TOKEN",
                               "bearer token of a second team (enables team-isolation contracts)"),
+    "aqid_read_only_token": ("--read-only-token", "AQID_READ_ONLY_TOKEN",
+                             "a read-only bearer token of the main team (enables the "
+                             "read-only-token contracts: writes with it are 403)"),
     "aqid_receiver_url": ("--receiver-url", "AQID_RECEIVER_URL",
                           "URL at which the target reaches the suite's webhook receiver"),
     "aqid_receiver_port": ("--receiver-port", "AQID_RECEIVER_PORT",
@@ -43,6 +46,7 @@ class Options:
     seed: int | None
     allow_production: bool
     receiver_port: int = 0  # 0: any free port
+    read_only_token: str | None = None
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -98,6 +102,7 @@ def resolve_options(config: pytest.Config) -> Options:
         seed=config.getoption("aqid_seed"),
         allow_production=bool(config.getoption("aqid_allow_production")),
         receiver_port=receiver_port,
+        read_only_token=strings["aqid_read_only_token"],
     )
 
 

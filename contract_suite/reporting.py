@@ -83,10 +83,12 @@ def header_lines(session: Any) -> list[str]:
     target = session.target
     origin = "embedded reference server" if target.embedded else "given by --base-url"
     other = mask(target.other_team_token) if target.other_team_token else "none (isolation skipped)"
+    read_only = (mask(target.read_only_token) if target.read_only_token
+                 else "none (read-only-token contracts skipped)")
     versions = ", ".join(sorted(target.api_versions))
     return [
         f"target: {target.base_url} ({origin})",
-        f"tokens: main {mask(target.token)}, other team {other}",
+        f"tokens: main {mask(target.token)}, other team {other}, read-only {read_only}",
         f"profile: {session.profile.name} ({session.profile.purpose}); seed: {session.seed} "
         f"(repeat with --seed {session.seed}); api versions: {versions}"
         f"{'; read-only' if target.read_only else ''}; run id: {target.run_id}",

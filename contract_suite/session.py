@@ -41,6 +41,7 @@ class RunInfo:
     embedded: bool
     run_id: str
     seed: int
+    read_only_token: str | None = None
 
 
 _RUN_KEY = pytest.StashKey["RunInfo"]()
@@ -89,8 +90,9 @@ def get_session(config: pytest.Config) -> SuiteSession:
         run = run_info(config)
         target = Target(
             base_url=run.base_url, token=run.token, other_team_token=run.other_team_token,
-            embedded=run.embedded, api_versions=options.api_versions,
-            read_only=options.read_only, receiver_url=options.receiver_url,
+            read_only_token=run.read_only_token, embedded=run.embedded,
+            api_versions=options.api_versions, read_only=options.read_only,
+            receiver_url=options.receiver_url,
             receiver_port=options.receiver_port, run_id=run.run_id,
         )
         session = SuiteSession(target, options, run.seed)
@@ -110,7 +112,7 @@ def run_info(config: pytest.Config) -> RunInfo:
         shipped = workerinput.get("aqid_run") if workerinput else None
         run = RunInfo(**shipped) if shipped else prepare_run(config)
         config.stash[_RUN_KEY] = run
-        for secret in (run.token, run.other_team_token):
+        for secret in (run.token, run.other_team_token, run.read_only_token):
             redactor.add(secret)
     return run
 
@@ -141,7 +143,8 @@ def prepare_run(config: pytest.Config) -> RunInfo:
             raise pytest.UsageError(
                 f"aqid-contracts: --base-url {options.base_url} needs --token (or AQID_TOKEN)")
         run = RunInfo(options.base_url, options.token, options.other_team_token,
-                      embedded=False, run_id=new_run_id(), seed=seed)
+                      embedded=False, run_id=new_run_id(), seed=seed,
+                      read_only_token=options.read_only_token)
     else:
         try:
             embedded = start_embedded()
@@ -151,8 +154,9 @@ def prepare_run(config: pytest.Config) -> RunInfo:
         config.stash[_EMBEDDED_KEY] = embedded
         config.add_cleanup(embedded.stop)
         run = RunInfo(embedded.base_url, embedded.token, embedded.other_team_token,
-                      embedded=True, run_id=new_run_id(), seed=seed)
-    for secret in (run.token, run.other_team_token):
+                      embedded=True, run_id=new_run_id(), seed=seed,
+                      read_only_token=embedded.read_only_token)
+    for secret in (run.token, run.other_team_token, run.read_only_token):
         redactor.add(secret)
     version = "v2" if "v2" in options.api_versions else "v1"
     try:
@@ -160,6 +164,9 @@ def prepare_run(config: pytest.Config) -> RunInfo:
         if run.other_team_token:
             probe_target(run.base_url, run.other_team_token, version=version,
                          who="--other-team-token")
+        if run.read_only_token:  # a read-only token may list: the probe is a GET
+            probe_target(run.base_url, run.read_only_token, version=version,
+                         who="--read-only-token")
     except ProbeFailure as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_RUN_KEY] = run

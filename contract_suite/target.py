@@ -22,6 +22,7 @@ class Target:
     base_url: str  # scheme://host[:port], no trailing slash, no /api
     token: str
     other_team_token: str | None = None
+    read_only_token: str | None = None  # the main team's, allowed to read only
     embedded: bool = False  # True when the suite started the reference server itself
     api_versions: frozenset[str] = frozenset({"v1", "v2"})
     read_only: bool = False

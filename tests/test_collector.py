@@ -29,6 +29,7 @@ markers =
     cross_version: both
     writes: writes
     other_team: other team
+    read_only_token: read-only token
     sandbox: sandbox
     slow: slow
 """
@@ -92,6 +93,21 @@ def test_a_correct_api_passes_and_other_team_skips_without_a_token(
     result = run(suite, "-rs")
     result.assert_outcomes(passed=2, skipped=1)
     result.stdout.fnmatch_lines(["*needs a second team: pass --other-team-token*"])
+
+
+def test_read_only_credentials_mark_the_item_and_skip_without_a_read_only_token(
+        suite: pytest.Pytester) -> None:
+    suite.makefile(".contract.yaml", readonly="""\
+title: read-only token
+scenarios:
+  lists:
+    steps:
+      - request: {method: GET, path: /api/v2/webhooks, credentials: read_only}
+""")
+    result = run(suite, "-rs", "-m", "read_only_token")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED [[]1] *: needs a read-only token of the main "
+                                 "team: pass --read-only-token (or AQID_READ_ONLY_TOKEN)"])
 
 
 def test_a_broken_api_prints_the_step_lines_and_received_vs_expected(

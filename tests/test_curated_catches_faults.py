@@ -9,6 +9,7 @@ missing from the catalogue (renamed or not yet added) are skipped with their nam
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,10 @@ from reference_server.launcher import RunningServer, start_reference_server
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow  # a server and a pytest subprocess per case, ~5 s each
 RUN_TIMEOUT = 120
+# Two teams, and a read-only token of the first (for the read-only-token contracts).
+TOKENS = [("team-a", "tok-a-" + secrets.token_hex(12), False),
+          ("team-b", "tok-b-" + secrets.token_hex(12), False),
+          ("team-a", "tok-ro-" + secrets.token_hex(12), True)]
 # The contracts need no entry-point plugins; skipping them halves each subprocess's start-up.
 ENV = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
@@ -51,6 +56,10 @@ CATCHES: list[tuple[str, str, str]] = [
      "contracts/v2/auth.contract.yaml::unknown-id-without-token-is-401-not-404"),
     ("auth", "invalid-token-accepted",
      "contracts/v2/auth.contract.yaml::invalid-token-is-401-on-every-operation"),
+    ("auth", "read-only-can-write",
+     "contracts/v2/read-only-token.contract.yaml::reads-work-and-writes-are-403-changing-nothing"),
+    ("auth", "read-only-can-write",
+     "contracts/v1/read-only-token.contract.yaml::reads-work-and-writes-are-403-changing-nothing"),
     ("isolation", "other-team-visible",
      "contracts/v2/isolation.contract.yaml::other-team-gets-404-and-never-lists-it"),
     ("isolation", "other-team-listed",
@@ -78,7 +87,7 @@ def server_for(tmp_path: Path) -> Iterator[object]:
 
     def start(*faults: str) -> RunningServer:
         server = start_reference_server(db_path=tmp_path / f"db{len(started)}.sqlite3",
-                                        faults=faults)
+                                        tokens=TOKENS, faults=faults)
         started.append(server)
         return server
 
@@ -91,13 +100,15 @@ def run_contracts(server: RunningServer, *node_ids: str) -> subprocess.Completed
     return subprocess.run(
         [sys.executable, "-m", "pytest", *node_ids, "-p", "no:cacheprovider", "-q",
          "--base-url", server.base_url, "--token", server.token_for("team-a"),
-         "--other-team-token", server.token_for("team-b")],
+         "--other-team-token", server.token_for("team-b"),
+         "--read-only-token", server.token_for("team-a", read_only=True)],
         cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False, env=ENV,
     )
 
 
 @pytest.mark.parametrize(("area", "fault", "node_id"), CATCHES,
-                         ids=[f"{area}:{fault}" for area, fault, _ in CATCHES])
+                         ids=[f"{area}:{fault}:{node_id.split('/')[1]}"
+                              for area, fault, node_id in CATCHES])
 def test_a_curated_contract_catches_the_fault(server_for, area: str, fault: str,
                                               node_id: str) -> None:
     if fault not in FAULTS:

@@ -24,6 +24,7 @@ from reference_server.launcher import RunningServer, start_reference_server
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "tok-main-5f2a9c0d8e7b6a1f3c4d"
 OTHER_TOKEN = "tok-other-9e8d7c6b5a4f3e2d1c0b"
+READ_ONLY_TOKEN = "tok-read-1a2b3c4d5e6f7a8b9c0d"
 RUN_TIMEOUT = 300
 FULL_SECRET = re.compile(r'"secret"\s*:\s*"[0-9a-f]{32,}"')
 
@@ -42,7 +43,8 @@ def run_suite(*args: str, tmp_path: Path, env: dict[str, str] | None = None
 
 def _server(tmp_path: Path, faults: tuple[str, ...] = ()) -> RunningServer:
     return start_reference_server(db_path=tmp_path / "db.sqlite3",
-                                  tokens={"team-a": TOKEN, "team-b": OTHER_TOKEN},
+                                  tokens=[("team-a", TOKEN, False), ("team-b", OTHER_TOKEN, False),
+                                          ("team-a", READ_ONLY_TOKEN, True)],
                                   faults=faults, rate_limit=1_000_000)
 
 
@@ -59,7 +61,8 @@ def faulty_server(tmp_path: Path) -> Iterator[RunningServer]:
 
 
 def target_args(server: RunningServer) -> list[str]:
-    return ["--base-url", server.base_url, "--token", TOKEN, "--other-team-token", OTHER_TOKEN]
+    return ["--base-url", server.base_url, "--token", TOKEN, "--other-team-token", OTHER_TOKEN,
+            "--read-only-token", READ_ONLY_TOKEN]
 
 
 def tagged_left(server: RunningServer) -> list[tuple[int, str]]:
@@ -72,7 +75,7 @@ def tagged_left(server: RunningServer) -> list[tuple[int, str]]:
 
 def assert_no_secret_in(*texts: str) -> None:
     for text in texts:
-        assert TOKEN not in text and OTHER_TOKEN not in text
+        assert TOKEN not in text and OTHER_TOKEN not in text and READ_ONLY_TOKEN not in text
         assert not FULL_SECRET.search(text)
 
 
@@ -81,7 +84,7 @@ def test_a_passing_run_masks_tokens_and_leaves_no_tagged_webhooks(
     junit = tmp_path / "junit.xml"
     result = run_suite(*target_args(server), f"--junitxml={junit}", tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "(given by --base-url)" in result.stdout and "tok-…" in result.stdout
+    assert "(given by --base-url)" in result.stdout and "read-only tok-…" in result.stdout
     assert_no_secret_in(result.stdout, result.stderr, junit.read_text())
     assert tagged_left(server) == []
 
@@ -122,6 +125,17 @@ def test_a_wrong_token_ends_the_run_with_one_line(server: RunningServer, tmp_pat
     assert result.returncode == 4
     assert "refused --token (wron…) with 401" in result.stderr
     assert "wrong-token-000000000000" not in result.stderr + result.stdout
+
+
+def test_a_refused_read_only_token_ends_the_run_with_one_line(
+        server: RunningServer, tmp_path: Path) -> None:
+    result = run_suite(*target_args(server), "--read-only-token", "wrong-read-only-00000000",
+                       tmp_path=tmp_path)
+    assert result.returncode == 4
+    lines = [line for line in result.stderr.splitlines() if "aqid-contracts" in line]
+    assert lines == [f"ERROR: aqid-contracts: target {server.base_url} refused --read-only-token "
+                     "(wron…) with 401 on GET /api/v2/webhooks — check the token"]
+    assert "wrong-read-only-00000000" not in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize(("extra", "needed"), [((), "--allow-production --read-only"),
