@@ -39,8 +39,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     """Starlette's routing errors (unknown route, wrong method) in the API's JSON form."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        error = route_not_found()
-        return json_response(request, error.body, 404)
+        body = route_not_found().body
+        if settings_of(request).has_fault("unknown-route-wrong-body"):
+            body = {"message": "Not Found"}
+        return json_response(request, body, 404)
     headers = dict(exc.headers or {})
     if settings_of(request).has_fault("405-without-allow"):
         headers.pop("Allow", None)

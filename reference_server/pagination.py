@@ -49,12 +49,14 @@ def _total_pages(total: int, size: int) -> int:
 def _neighbours(request: Request, page: int, total_pages: int,
                 keep_query: bool = True) -> tuple[str | None, str | None]:
     """URLs of the next and previous pages, keeping the rest of the query."""
+    step = 0 if settings_of(request).has_fault("links-next-same-page") else 1
+
     def url(number: int) -> str:
         if not keep_query:  # the v2-links-drop-query fault
             return str(request.url.replace(query=f"page={number}"))
         return str(request.url.include_query_params(page=number))
 
-    following = url(page + 1) if page < total_pages else None
+    following = url(page + step) if page < total_pages else None
     previous = url(min(page - 1, total_pages)) if page > 1 else None
     return following, previous
 

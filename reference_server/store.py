@@ -111,14 +111,18 @@ class Store:
 
     # -- webhooks -------------------------------------------------------------------------
     def create_webhook(self, team: str, url: str, events: list[str], is_enabled: bool,
-                       *, now: int | None = None) -> Webhook:
+                       *, now: int | None = None, secret: str | None = None,
+                       created_at: int | None = None) -> Webhook:
+        """`secret` and `created_at` are given only under the read-only-fields-honoured
+        fault (and `now` by the prepopulated variant); otherwise the store makes them."""
         stamp = int(time.time()) if now is None else now
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO webhooks (uuid, team, url, events, is_enabled, secret, created_at,"
                 " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (str(uuid.uuid4()), team, url, json.dumps(events), int(is_enabled),
-                 secrets.token_hex(32), stamp, stamp))
+                 secrets.token_hex(32) if secret is None else secret,
+                 stamp if created_at is None else created_at, stamp))
             row = db.execute("SELECT * FROM webhooks WHERE id = ?", (cur.lastrowid,)).fetchone()
         return _webhook(row)
 
@@ -131,8 +135,9 @@ class Store:
         return _webhook(row)
 
     def list_webhooks(self, team: str | None, enabled: bool | None, offset: int,
-                      limit: int) -> tuple[list[Webhook], int]:
-        """One page of `team`'s webhooks (every team's when team is None), ascending id."""
+                      limit: int, *, descending: bool = False) -> tuple[list[Webhook], int]:
+        """One page of `team`'s webhooks (every team's when team is None), ascending id
+        (descending only for the list-order-descending fault)."""
         where, args = "1 = 1", []
         if team is not None:
             where, args = where + " AND team = ?", [*args, team]
@@ -142,14 +147,16 @@ class Store:
             total = self._db.execute(f"SELECT COUNT(*) FROM webhooks WHERE {where}", args
                                      ).fetchone()[0]
             rows = self._db.execute(
-                f"SELECT * FROM webhooks WHERE {where} ORDER BY id LIMIT ? OFFSET ?",
+                f"SELECT * FROM webhooks WHERE {where} ORDER BY id"
+                f" {'DESC' if descending else 'ASC'} LIMIT ? OFFSET ?",
                 [*args, limit, offset]).fetchall() if offset < total else []
         return [_webhook(r) for r in rows], total
 
     def update_webhook(self, webhook_id: int, team: str | None, *, url: str | None = None,
                        events: list[str] | None = None, is_enabled: bool | None = None,
                        persist: bool = True, move_updated_at: bool = True,
-                       move_created_at: bool = False) -> tuple[Webhook, Webhook] | None:
+                       move_created_at: bool = False, secret: str | None = None,
+                       created_at: int | None = None) -> tuple[Webhook, Webhook] | None:
         """Apply the given fields; answer (before, after) or None when not found.
 
         `updated_at` becomes max(now, before + 1 s): timestamps render whole seconds, and
@@ -161,7 +168,7 @@ class Store:
             if row is None or (team is not None and row["team"] != team):
                 return None
             before = _webhook(row)
-            # move_* are False/True only for the timestamp faults.
+            # move_* are False/True, secret and created_at given, only for faults.
             updated_at = (max(int(time.time()), before.updated_at + 1) if move_updated_at
                           else before.updated_at)
             after = Webhook(
@@ -169,14 +176,16 @@ class Store:
                 before.url if url is None else url,
                 before.events if events is None else events,
                 before.is_enabled if is_enabled is None else is_enabled,
-                before.secret, updated_at if move_created_at else before.created_at,
+                before.secret if secret is None else secret,
+                created_at if created_at is not None
+                else updated_at if move_created_at else before.created_at,
                 updated_at,
                 0 if (is_enabled and not before.is_enabled) else before.failure_tally)
             if persist:
                 db.execute(
-                    "UPDATE webhooks SET url = ?, events = ?, is_enabled = ?, created_at = ?,"
-                    " updated_at = ?, failure_tally = ? WHERE id = ?",
-                    (after.url, json.dumps(after.events), int(after.is_enabled),
+                    "UPDATE webhooks SET url = ?, events = ?, is_enabled = ?, secret = ?,"
+                    " created_at = ?, updated_at = ?, failure_tally = ? WHERE id = ?",
+                    (after.url, json.dumps(after.events), int(after.is_enabled), after.secret,
                      after.created_at, after.updated_at, after.failure_tally, after.id))
         return before, after
 

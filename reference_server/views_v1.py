@@ -51,7 +51,8 @@ async def list_webhooks(request: Request) -> Response:
     if settings.has_fault("v1-per-page-ignored"):
         page = PageRequest(page.page, V1_DEFAULT_PER_PAGE, page.overlap)
     rows, total = webhooks.store_of(request).list_webhooks(
-        webhooks.listed_team(request, grant), None, page.offset, page.size)
+        webhooks.listed_team(request, grant), None, page.offset, page.size,
+        descending=settings.has_fault("list-order-descending"))
     data = [webhook_v1(row, settings) for row in rows]
     return json_response(request, v1_list(request, settings, data, total, page))
 
@@ -91,7 +92,7 @@ async def delete_webhook(request: Request) -> Response:
 async def list_deliveries(request: Request) -> Response:
     grant = authenticate(request)
     settings = settings_of(request)
-    hook = webhooks.find(request, grant)
+    hook = webhooks.find(request, grant, other_team_fault="deliveries-list-other-team")
     page = page_request(request, "per_page", V1_DEFAULT_PER_PAGE)
     rows, total = webhooks.store_of(request).list_deliveries(
         hook.id, page.offset, page.size,

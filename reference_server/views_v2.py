@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -49,6 +50,23 @@ def _field_errors(fields: dict[str, Any], settings: Settings) -> Errors:
     return errors
 
 
+def _read_only_honoured(body: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Only for the read-only-fields-honoured fault: a sent `secret` or `created_at` is
+    kept (a correct server ignores both)."""
+    if not settings.has_fault("read-only-fields-honoured"):
+        return {}
+    kept: dict[str, Any] = {}
+    if isinstance(body.get("secret"), str) and body["secret"]:
+        kept["secret"] = body["secret"]
+    try:
+        stamp = datetime.fromisoformat(body["created_at"])
+    except (KeyError, TypeError, ValueError):
+        return kept
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return {**kept, "created_at": int(stamp.timestamp())}
+
+
 async def list_webhooks(request: Request) -> Response:
     grant = authenticate(request)
     settings = settings_of(request)
@@ -57,7 +75,8 @@ async def list_webhooks(request: Request) -> Response:
     if settings.has_fault("enabled-filter-ignored"):
         enabled = None
     rows, total = webhooks.store_of(request).list_webhooks(
-        webhooks.listed_team(request, grant), enabled, page.offset, page.size)
+        webhooks.listed_team(request, grant), enabled, page.offset, page.size,
+        descending=settings.has_fault("list-order-descending"))
     data = [webhook_v2(row, settings) for row in rows]
     return json_response(request, v2_list(request, settings, data, total, page))
 
@@ -68,14 +87,14 @@ async def create_webhook(request: Request) -> Response:
     body = await json_object_body(request)
     raise_if({**require(body, ("url", "events")), **_field_errors(body, settings)})
     hook = webhooks.create(request, grant, body["url"], body["events"],
-                           body.get("is_enabled", True))
+                           body.get("is_enabled", True), **_read_only_honoured(body, settings))
     status = 200 if settings.has_fault("v2-create-returns-200") else 201
     return json_response(request, webhook_v2(hook, settings), status)
 
 
 async def retrieve_webhook(request: Request) -> Response:
     grant = authenticate(request)
-    hook = webhooks.find(request, grant, retrieving=True)
+    hook = webhooks.find(request, grant, other_team_fault="other-team-visible")
     body = webhook_v2(hook, settings_of(request))
     if settings_of(request).has_fault("v2-secret-missing-on-read"):
         del body["secret"]
@@ -89,7 +108,8 @@ async def update_webhook(request: Request) -> Response:
     body = await json_object_body(request)
     # Read-only and unknown fields are ignored; nothing writable left means nothing to do.
     fields = {name: body[name] for name in WRITABLE if name in body}
-    if not fields:
+    honoured = _read_only_honoured(body, settings)
+    if not fields and not honoured:
         if settings.has_fault("v2-empty-patch-accepted"):
             return json_response(request, webhook_v2(current, settings))
         raise invalid({"body": ["Send at least one of: url, events, is_enabled."]})
@@ -99,10 +119,12 @@ async def update_webhook(request: Request) -> Response:
                  if not any(path.split(".")[0] == name for path in errors)}
         if valid:
             webhooks.update(request, grant, **valid)
+    if errors and settings.has_fault("updated-at-moves-on-rejected-update"):
+        webhooks.update(request, grant)  # no fields: only updated_at moves
     raise_if(errors)
     if settings.has_fault("patch-replaces-whole"):
         fields = {"events": ["*"], "is_enabled": True, **fields}
-    hook = webhooks.update(request, grant, **fields)
+    hook = webhooks.update(request, grant, **fields, **honoured)
     return json_response(request, webhook_v2(hook, settings))
 
 
@@ -121,7 +143,7 @@ async def delete_webhook(request: Request) -> Response:
 async def list_deliveries(request: Request) -> Response:
     grant = authenticate(request)
     settings = settings_of(request)
-    hook = webhooks.find(request, grant)
+    hook = webhooks.find(request, grant, other_team_fault="deliveries-list-other-team")
     page = page_request(request, "limit", v2_default_limit(settings))
     rows, total = webhooks.store_of(request).list_deliveries(
         hook.id, page.offset, page.size,

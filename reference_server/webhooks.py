@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from starlette.requests import Request
 
@@ -27,6 +28,8 @@ def dispatcher_of(request: Request) -> Dispatcher:
 def webhook_id(request: Request) -> int:
     """The path id; a non-numeric id is simply a webhook that does not exist."""
     raw = request.path_params["id"]
+    if settings_of(request).has_fault("non-numeric-id-500"):
+        return int(raw)  # the bug: "abc" raises ValueError, an unhandled 500
     if not _ID.fullmatch(raw):
         raise webhook_not_found()
     return int(raw)
@@ -37,10 +40,13 @@ def listed_team(request: Request, grant: TokenGrant) -> str | None:
     return None if settings_of(request).has_fault("other-team-listed") else grant.team
 
 
-def find(request: Request, grant: TokenGrant, *, retrieving: bool = False) -> Webhook:
-    """The caller's webhook with the path id, or 404 (another team's id looks unknown)."""
+def find(request: Request, grant: TokenGrant, *, other_team_fault: str | None = None
+         ) -> Webhook:
+    """The caller's webhook with the path id, or 404 (another team's id looks unknown).
+    Under `other_team_fault` (a team-isolation fault), any team's webhook is found."""
     settings = settings_of(request)
-    team = None if retrieving and settings.has_fault("other-team-visible") else grant.team
+    any_team = other_team_fault is not None and settings.has_fault(other_team_fault)
+    team = None if any_team else grant.team
     hook = store_of(request).get_webhook(webhook_id(request), team)
     if hook is None:
         raise webhook_not_found()
@@ -48,9 +54,10 @@ def find(request: Request, grant: TokenGrant, *, retrieving: bool = False) -> We
 
 
 def create(request: Request, grant: TokenGrant, url: str, events: list[str],
-           is_enabled: bool) -> Webhook:
+           is_enabled: bool, **read_only: Any) -> Webhook:
+    """`read_only` (secret, created_at) is non-empty only under read-only-fields-honoured."""
     settings = settings_of(request)
-    hook = store_of(request).create_webhook(grant.team, url, events, is_enabled)
+    hook = store_of(request).create_webhook(grant.team, url, events, is_enabled, **read_only)
     pings = hook.is_enabled or settings.has_fault("ping-on-disabled-create")
     if pings and not settings.has_fault("no-ping-on-create"):
         dispatcher_of(request).deliver(hook, PING, PING_DATA)
@@ -58,14 +65,15 @@ def create(request: Request, grant: TokenGrant, url: str, events: list[str],
 
 
 def update(request: Request, grant: TokenGrant, *, url: str | None = None,
-           events: list[str] | None = None, is_enabled: bool | None = None) -> Webhook:
+           events: list[str] | None = None, is_enabled: bool | None = None,
+           **read_only: Any) -> Webhook:
     """Apply the changes; re-enabling (false -> true) pings the webhook."""
     settings: Settings = settings_of(request)
     result = store_of(request).update_webhook(
         webhook_id(request), grant.team, url=url, events=events, is_enabled=is_enabled,
         persist=not settings.has_fault("update-not-stored"),
         move_updated_at=not settings.has_fault("updated-at-not-moved"),
-        move_created_at=settings.has_fault("created-at-moves-on-update"))
+        move_created_at=settings.has_fault("created-at-moves-on-update"), **read_only)
     if result is None:
         raise webhook_not_found()
     before, after = result

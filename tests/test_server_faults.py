@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -246,6 +247,18 @@ def test_updated_at_not_moved(tmp_path: Path) -> None:
         (False, True), (False, False))
 
 
+def test_updated_at_moves_on_rejected_update(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[int, bool]:
+        hook = _hook(api)
+        path = f"/api/v2/webhooks/{hook['id']}"
+        status = api.patch(path, headers=AUTH_A, json={"url": "not a url"}).status_code
+        return status, api.get(path, headers=AUTH_A).json() == hook
+
+    # updated_at moves by at least a second on a write, so "unchanged" is deterministic.
+    assert contrast(tmp_path, "updated-at-moves-on-rejected-update", probe) == (
+        (422, True), (422, False))
+
+
 # -- pagination, persistence --------------------------------------------------------------
 def test_pagination_off_by_one(tmp_path: Path) -> None:
     def probe(api: Any) -> tuple[list[int], list[int]]:
@@ -310,6 +323,28 @@ def test_v1_total_pages_off_by_one(tmp_path: Path) -> None:
     assert contrast(tmp_path, "v1-total-pages-off-by-one", probe) == (2, 3)
 
 
+def test_list_order_descending(tmp_path: Path) -> None:
+    def probe(api: Any) -> tuple[list[int], list[int]]:
+        _hooks(api, 3)
+        return (_ids(api, "/api/v2/webhooks", "limit", 2),
+                _ids(api, "/api/webhooks", "per_page", 2))
+
+    assert contrast(tmp_path, "list-order-descending", probe) == (
+        ([1, 2, 3], [1, 2, 3]), ([3, 2, 1], [3, 2, 1]))
+
+
+def test_links_next_same_page(tmp_path: Path) -> None:
+    def probe(api: Any) -> list[list[str]]:
+        _hooks(api, 3)
+        v2 = api.get("/api/v2/webhooks?limit=2", headers=AUTH_A).json()["links"]
+        v1 = api.get("/api/webhooks?per_page=2", headers=AUTH_A).json()["meta"]["pagination"]
+        return [parse_qs(urlsplit(url).query)["page"]
+                for url in (v2["next"], v1["links"]["next"])]
+
+    assert contrast(tmp_path, "links-next-same-page", probe) == ([["2"], ["2"]],
+                                                                 [["1"], ["1"]])
+
+
 def test_v2_delete_not_effective(tmp_path: Path) -> None:
     def probe(api: Any) -> tuple[int, int]:
         path = f"/api/v2/webhooks/{_hook(api)['id']}"
@@ -353,6 +388,20 @@ def test_v2_empty_patch_accepted(tmp_path: Path) -> None:
                 for body in ({}, {"id": 5, "created_at": "2020-01-01T00:00:00Z"})]
 
     assert contrast(tmp_path, "v2-empty-patch-accepted", probe) == ([422, 422], [200, 200])
+
+
+def test_read_only_fields_honoured(tmp_path: Path) -> None:
+    def probe(api: Any) -> list[bool]:
+        hook = _hook(api, secret="chosen-by-the-client", created_at="2001-02-03T04:05:06Z")
+        path = f"/api/v2/webhooks/{hook['id']}"
+        api.patch(path, headers=AUTH_A, json={"is_enabled": False, "secret": "patched-secret",
+                                              "created_at": "1999-12-31T23:59:59Z"})
+        read = api.get(path, headers=AUTH_A).json()
+        return [hook["secret"] == "chosen-by-the-client",
+                hook["created_at"] == "2001-02-03T04:05:06Z",
+                read["secret"] == "patched-secret", read["created_at"] == "1999-12-31T23:59:59Z"]
+
+    assert contrast(tmp_path, "read-only-fields-honoured", probe) == ([False] * 4, [True] * 4)
 
 
 def test_invalid_patch_partially_applied(tmp_path: Path) -> None:
@@ -436,6 +485,28 @@ def test_ratelimit_headers_missing_on_errors(tmp_path: Path) -> None:
         [(200, True), (401, True), (404, True)], [(200, True), (401, False), (404, False)])
 
 
+def test_unknown_route_wrong_body(tmp_path: Path) -> None:
+    def probe(api: Any) -> list[tuple[int, Any]]:
+        responses = (api.get("/api/v2/no-such-route", headers=AUTH_A),
+                     api.get("/api/v2/webhooks/"))
+        return [(response.status_code, response.json()) for response in responses]
+
+    assert contrast(tmp_path, "unknown-route-wrong-body", probe) == (
+        [(404, {"error": "Not Found."})] * 2, [(404, {"message": "Not Found"})] * 2)
+
+
+def test_non_numeric_id_500(tmp_path: Path) -> None:
+    def probe(api: Any) -> list[tuple[int, str]]:
+        responses = [api.get("/api/v2/webhooks/abc", headers=AUTH_A),
+                     api.get("/api/v2/webhooks/abc/deliveries", headers=AUTH_A),
+                     api.delete("/api/webhooks/abc", headers=AUTH_A)]
+        return [(r.status_code, r.json().get("exception", r.json().get("error")))
+                for r in responses]
+
+    assert contrast(tmp_path, "non-numeric-id-500", probe) == (
+        [(404, "Webhook not found")] * 3, [(500, "ValueError")] * 3)
+
+
 # -- auth, team isolation, cross-version -------------------------------------------------
 def test_auth_after_lookup(tmp_path: Path) -> None:
     def probe(api: Any) -> list[int]:
@@ -479,6 +550,16 @@ def test_other_team_can_delete(tmp_path: Path) -> None:
                                                                      ).status_code
 
     assert contrast(tmp_path, "other-team-can-delete", probe) == ((404, 200), (204, 404))
+
+
+def test_deliveries_list_other_team(tmp_path: Path) -> None:
+    def probe(api: Any) -> list[int]:
+        hook_id = _hook(api)["id"]
+        return [api.get(path, headers=AUTH_B).status_code
+                for path in (f"/api/v2/webhooks/{hook_id}/deliveries",
+                             f"/api/webhooks/{hook_id}/deliveries")]
+
+    assert contrast(tmp_path, "deliveries-list-other-team", probe) == ([404, 404], [200, 200])
 
 
 def _v1_view(api: Any, hook: dict[str, Any]) -> dict[str, Any]:
