@@ -31,12 +31,13 @@ FULL_SECRET = re.compile(r'"secret"\s*:\s*"[0-9a-f]{32,}"')
 pytestmark = pytest.mark.slow
 
 
-def run_suite(*args: str, tmp_path: Path, env: dict[str, str] | None = None
+def run_suite(*args: str, tmp_path: Path, env: dict[str, str] | None = None,
+              paths: tuple[str, ...] = ("contracts/test_generated.py",)
               ) -> subprocess.CompletedProcess[str]:
     clean_env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
     clean_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "contracts/test_generated.py", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider",
          "--profile", "smoke", *args],
         cwd=ROOT, env=clean_env, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
 
@@ -177,3 +178,23 @@ def test_read_only_and_api_version_deselect_writes_and_the_other_version(
     collected = [line.split("::", 1)[1] for line in result.stdout.splitlines() if "::" in line]
     assert collected == ["test_v1_operation[GET /webhooks]",
                          "test_v1_operation[GET /webhooks/{id}/deliveries]"]
+
+
+@pytest.mark.parametrize(("version", "kept"), [
+    ("v1", ["contracts/v1/lifecycle.contract.yaml::create-list-update-delete"]),
+    ("v2", ["contracts/v2/lifecycle.contract.yaml::create-retrieve-update-list-delete"]),
+    ("both", ["contracts/cross-version/two-views.contract.yaml::created-in-v1-read-in-v2",
+              "contracts/v1/lifecycle.contract.yaml::create-list-update-delete",
+              "contracts/v2/lifecycle.contract.yaml::create-retrieve-update-list-delete"]),
+])
+def test_api_version_keeps_only_items_whose_every_version_is_selected(
+        server: RunningServer, tmp_path: Path, version: str, kept: list[str]) -> None:
+    # A cross-version item is marked v1 and v2: under one version it is deselected, not run.
+    paths = ("contracts/cross-version/two-views.contract.yaml::created-in-v1-read-in-v2",
+             "contracts/v1/lifecycle.contract.yaml::create-list-update-delete",
+             "contracts/v2/lifecycle.contract.yaml::create-retrieve-update-list-delete")
+    result = run_suite(*target_args(server), "--api-version", version, "--collect-only", "-q",
+                       tmp_path=tmp_path, paths=paths)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    collected = [line for line in result.stdout.splitlines() if "::" in line]
+    assert collected == kept, result.stdout[-3000:]
