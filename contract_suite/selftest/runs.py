@@ -1,10 +1,11 @@
 """One bounded contract-suite run against one freshly started reference server.
 
 `run_suite_against(target, settings)` starts the reference server through the launcher
-(its own temporary DB, two teams, delivery delays tiny so retry contracts take well under
-a second, no rate limit in reach), runs `pytest contracts` against it as a subprocess with
-a hard timeout, and reads the JUnit file back. The same function serves the self-test,
-the flake check and the benchmark, so their figures are measured the same way.
+(its own temporary DB, two teams and a read-only token, delivery delays tiny so retry
+contracts take well under a second, no rate limit in reach), runs `pytest contracts`
+against it as a subprocess with a hard timeout, and reads the JUnit file back. The same
+function serves the self-test, the flake check and the benchmark, so their figures are
+measured the same way.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from contract_suite.redact import mask
-from reference_server.launcher import ServerStartError, start_reference_server
+from reference_server.launcher import RunningServer, ServerStartError, start_reference_server
 
 from .first_failure import ENV_VAR as FIRST_FAILURE_ENV
 from .first_failure import read_first_failure
@@ -84,16 +85,32 @@ class SuiteRun:
 
 
 def new_tokens() -> dict[str, str]:
-    return {"team-main": "selftest-main-" + secrets.token_hex(12),
-            "team-other": "selftest-other-" + secrets.token_hex(12)}
+    """Three tokens, as the embedded target has: main team, other team, main team read-only."""
+    return {"main": "selftest-main-" + secrets.token_hex(12),
+            "other": "selftest-other-" + secrets.token_hex(12),
+            "read-only": "selftest-read-" + secrets.token_hex(12)}
+
+
+def token_grants(tokens: dict[str, str]) -> list[tuple[str, str, bool]]:
+    """The launcher's (team, token, read_only) triples for `new_tokens()`."""
+    return [("team-main", tokens["main"], False), ("team-other", tokens["other"], False),
+            ("team-main", tokens["read-only"], True)]
+
+
+def start_target(target: TargetSpec, folder: Path, tokens: dict[str, str]) -> RunningServer:
+    """The reference server for `target`, with the embedded target's delivery settings."""
+    return start_reference_server(
+        db_path=folder / "reference.sqlite3", tokens=token_grants(tokens), faults=target.faults,
+        variants=target.variants, retry_delays=RETRY_DELAYS, timeout=DELIVERY_TIMEOUT,
+        rate_limit=RATE_LIMIT, sandbox=True)
 
 
 def suite_command(base_url: str, tokens: dict[str, str], settings: RunSettings,
                   junit_path: Path) -> list[str]:
     command = [sys.executable, "-m", "pytest", "contracts", "-q", "-p", "no:cacheprovider",
                "-p", "contract_suite.selftest.first_failure",
-               "--base-url", base_url, "--token", tokens["team-main"],
-               "--other-team-token", tokens["team-other"],
+               "--base-url", base_url, "--token", tokens["main"],
+               "--other-team-token", tokens["other"], "--read-only-token", tokens["read-only"],
                "--profile", settings.profile, "--seed", str(settings.seed),
                f"--junitxml={junit_path}"]
     if settings.xdist_workers > 0:
@@ -110,10 +127,7 @@ def run_suite_against(target: TargetSpec, settings: RunSettings) -> SuiteRun:
         tokens = new_tokens()
         started = time.monotonic()
         try:
-            server = start_reference_server(
-                db_path=folder / "reference.sqlite3", tokens=tokens, faults=target.faults,
-                variants=target.variants, retry_delays=RETRY_DELAYS, timeout=DELIVERY_TIMEOUT,
-                rate_limit=RATE_LIMIT, sandbox=True)
+            server = start_target(target, folder, tokens)
         except ServerStartError as exc:
             return SuiteRun(target, settings.seed, None, time.monotonic() - started,
                             problem=f"server did not start: {exc}")

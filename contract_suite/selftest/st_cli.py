@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reference_server.launcher import ServerStartError, start_reference_server
+from reference_server.launcher import ServerStartError
 
-from .runs import DELIVERY_TIMEOUT, RATE_LIMIT, RETRY_DELAYS, ROOT, TargetSpec, new_tokens
+from .runs import ROOT, TargetSpec, new_tokens, start_target
 
 ST = Path(sys.executable).with_name("st")
 API_PATHS = {"v2": "/api/v2", "v1": "/api"}  # v2 first: the version the brief leads with
@@ -64,10 +64,7 @@ def run_st_against(target: TargetSpec, max_examples: int, seed: int,
         folder = Path(tmp)
         tokens = new_tokens()
         try:
-            server = start_reference_server(
-                db_path=folder / "reference.sqlite3", tokens=tokens, faults=target.faults,
-                variants=target.variants, retry_delays=RETRY_DELAYS, timeout=DELIVERY_TIMEOUT,
-                rate_limit=RATE_LIMIT, sandbox=True)
+            server = start_target(target, folder, tokens)
         except ServerStartError as exc:
             result.problem = f"server did not start: {exc}"
             return result
@@ -75,7 +72,7 @@ def run_st_against(target: TargetSpec, max_examples: int, seed: int,
             wall_start, started = time.time(), time.monotonic()
             for version in API_PATHS:
                 report_dir = folder / f"report-{version}"
-                command = st_command(version, server.base_url, tokens["team-main"],
+                command = st_command(version, server.base_url, tokens["main"],
                                      max_examples, seed, report_dir)
                 result.exit_codes[version] = _bounded(command, timeout, folder)
                 _read_reports(result, version, report_dir, wall_start)

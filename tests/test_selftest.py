@@ -1,0 +1,214 @@
+"""The self-test, flake-check and bench tooling (contract_suite/selftest, scripts/*.py).
+
+Fast tests of the logic (JUnit reading, short names, verdicts, score, table, exit
+status, selection errors) on hand-made data, plus ONE bounded end-to-end slice: the real
+scripts/selftest.py against the clean server, two faults and one benign variant with the
+smoke profile.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from contract_suite.selftest import catalogue
+from contract_suite.selftest.first_failure import read_first_failure
+from contract_suite.selftest.junit import JunitError, read_junit, short_name
+from contract_suite.selftest.runs import RunSettings, SuiteRun, TargetSpec, suite_command
+from contract_suite.selftest.verdicts import (
+    exit_status,
+    markdown_table,
+    median_first_failure,
+    results_json,
+    score,
+    verdict,
+)
+from reference_server.faults import FAULTS, VARIANTS
+
+ROOT = Path(__file__).resolve().parent.parent
+SLICE_TIMEOUT = 420  # the e2e slice: 4 smoke runs, 2 side by side, on a loaded 2-core box
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
+<testcase classname="contracts.v2.pagination.contract.yaml" name="single-page-has-null-links"
+ time="0.1"><failure message="links: expected null, got {'next': None}">trace</failure></testcase>
+<testcase classname="contracts.test_generated" name="test_v2_operation[POST /webhooks]" time="2">
+ <failure message="">
+=====
+Response violates schema
+more</failure></testcase>
+<testcase classname="contracts.test_generated.TestV1Stateful" name="runTest" time="3">
+ <error message="boom"/></testcase>
+<testcase classname="contracts.deliveries.test_delivery_retries"
+ name="test_a_failed_delivery_is_retried" time="1"/>
+<testcase classname="contracts.v2.isolation.contract.yaml" name="other" time="0">
+ <skipped message="needs a second team"/></testcase>
+</testsuite></testsuites>
+"""
+
+
+def fake_run(name: str, kind: str, exit_code: int | None, failed: tuple[str, ...] = (),
+             seconds: float = 10.0, first_failure: float | None = None) -> SuiteRun:
+    from contract_suite.selftest.junit import FailedTest
+
+    return SuiteRun(TargetSpec(name, kind), seed=7, exit_code=exit_code, seconds=seconds,
+                    failed=[FailedTest(test, "why") for test in failed],
+                    first_failure_seconds=first_failure,
+                    problem="timed out after 600 s" if exit_code is None else None)
+
+
+# --- JUnit reading and short names ----------------------------------------------------------
+
+
+def test_junit_counts_and_names_failures_and_errors(tmp_path: Path) -> None:
+    path = tmp_path / "junit.xml"
+    path.write_text(JUNIT)
+    summary = read_junit(path)
+    assert [t.name for t in summary.failed] == [
+        "v2/pagination::single-page-has-null-links", "generated v2 POST /webhooks",
+        "generated v1 stateful"]
+    assert summary.failed[0].why.startswith("links: expected null")
+    assert summary.failed[1].why == "Response violates schema"  # rulers skipped
+    assert (summary.passed, summary.skipped, summary.total) == (1, 1, 5)
+
+
+@pytest.mark.parametrize(("classname", "name", "short"), [
+    ("contracts.cross-version.two-views.contract.yaml", "created-in-v1-read-in-v2",
+     "cross-version/two-views::created-in-v1-read-in-v2"),
+    ("contracts.test_generated", "test_v1_operation[DELETE /webhooks/{id}]",
+     "generated v1 DELETE /webhooks/{id}"),
+    ("contracts.test_generated.TestV2Stateful", "runTest", "generated v2 stateful"),
+    ("contracts.deliveries.test_delivery_ping", "test_ping[v1]",
+     "deliveries/delivery_ping::ping[v1]"),
+])
+def test_short_names(classname: str, name: str, short: str) -> None:
+    assert short_name(classname, name) == short
+
+
+def test_a_missing_or_broken_junit_file_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(JunitError, match="no JUnit file"):
+        read_junit(tmp_path / "absent.xml")
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<testsuites><testcase")
+    with pytest.raises(JunitError, match="broken.xml: not valid XML"):
+        read_junit(broken)
+
+
+def test_first_failure_file_reads_back_or_none(tmp_path: Path) -> None:
+    marker = tmp_path / "first"
+    assert read_first_failure(marker) is None
+    marker.write_text("1700000000.250\n")
+    assert read_first_failure(marker) == 1700000000.25
+
+
+# --- verdicts, score, table, exit status ----------------------------------------------------
+
+
+def test_verdicts_per_kind_and_outcome() -> None:
+    assert verdict(fake_run("f", "fault", 1, ("t",))) == "caught"
+    assert verdict(fake_run("f", "fault", 0)) == "MISSED"
+    assert verdict(fake_run("f", "fault", None)) == "ERROR"  # a timeout is never a catch
+    assert verdict(fake_run("f", "fault", 3)) == "ERROR"  # internal error, no failing test
+    assert verdict(fake_run("clean", "clean", 0)) == "ok"
+    assert verdict(fake_run("v", "variant", 1, ("t",))) == "FALSE POSITIVE"
+    refused = fake_run("f", "fault", 4)
+    refused.refused = "aqid-contracts: the target answered 500"
+    assert verdict(refused) == "caught"
+
+
+def test_score_and_exit_status() -> None:
+    good = [fake_run("clean", "clean", 0), fake_run("a", "fault", 1, ("t",)),
+            fake_run("v", "variant", 0)]
+    assert exit_status(good) == 0
+    assert score(good).line().startswith("score: 1/1 faults caught (100 %); false positives: 0")
+    missed = [*good, fake_run("b", "fault", 0)]
+    assert exit_status(missed) == 1 and score(missed).missed == ["b"]
+    flagged = [*good, fake_run("w", "variant", 1, ("x",))]
+    assert exit_status(flagged) == 1 and score(flagged).false_positives == ["w"]
+    assert exit_status([fake_run("clean", "clean", 1, ("x",)), good[1]]) == 1
+    assert exit_status([fake_run("c", "fault", None), *good]) == 1
+    assert exit_status([]) == 1  # nothing run proves nothing
+
+
+def test_table_names_at_most_three_tests_and_json_has_all() -> None:
+    runs = [fake_run("clean", "clean", 0, seconds=41.0),
+            fake_run("a|b", "fault", 1, ("t1", "t2", "t3", "t4"), first_failure=3.0),
+            fake_run("c", "fault", 1, ("t5",), first_failure=5.0)]
+    table = markdown_table(runs)
+    assert "| clean | clean | ok | - | 41.0 |" in table
+    assert "`t1`, `t2`, `t3` (+1 more)" in table and "t4" not in table
+    assert "a\\|b" in table  # a pipe in a name does not break the row
+    assert median_first_failure(runs) == 4.0
+    data = json.loads(results_json(runs, {"profile": "ci"}))
+    assert data["score"] == {"caught": 2, "faults": 2, "percent": 100.0}
+    assert [t["test"] for t in data["runs"][1]["failed_tests"]] == ["t1", "t2", "t3", "t4"]
+    assert data["ok"] is True and data["profile"] == "ci"
+
+
+# --- selection and commands -----------------------------------------------------------------
+
+
+def test_selection_reads_the_catalogue_at_run_time() -> None:
+    everything = catalogue.select(None, None)
+    assert [t.name for t in everything] == ["clean", *FAULTS, *VARIANTS]
+    first = next(iter(FAULTS))
+    assert [t.name for t in catalogue.select(first, None)] == ["clean", first]
+    assert all(t.name in FAULTS or t.name in VARIANTS or t.name == "clean"
+               for t in catalogue.quick_targets())
+    with pytest.raises(catalogue.SelectionError, match="unknown fault.*no-such-fault"):
+        catalogue.select("no-such-fault", None)
+
+
+def test_suite_command_uses_xdist_only_when_asked(tmp_path: Path) -> None:
+    tokens = {"main": "main-token-123456", "other": "other-token-123456",
+              "read-only": "read-token-123456"}
+    serial = suite_command("http://127.0.0.1:1", tokens, RunSettings(seed=5), tmp_path / "j.xml")
+    assert "no:xdist" in serial and "-n" not in serial
+    assert serial[serial.index("--read-only-token") + 1] == "read-token-123456"
+    assert serial[serial.index("--seed") + 1] == "5"
+    parallel = suite_command("http://127.0.0.1:1", tokens, RunSettings(xdist_workers=2),
+                             tmp_path / "j.xml")
+    assert parallel[-2:] == ["-n", "2"]
+
+
+def test_unknown_fault_is_one_line_and_exit_2() -> None:
+    result = subprocess.run([sys.executable, "scripts/selftest.py", "--faults", "nope"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("selftest: unknown fault(s) nope; known: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+# --- one bounded end-to-end slice -----------------------------------------------------------
+
+SLICE_FAULTS = ("v2-create-returns-200", "other-team-visible")
+SLICE_VARIANT = "reordered-keys"
+
+
+@pytest.mark.slow
+def test_selftest_slice_catches_two_faults_and_passes_clean_and_a_variant(
+        tmp_path: Path) -> None:
+    missing = [n for n in SLICE_FAULTS if n not in FAULTS] + (
+        [SLICE_VARIANT] if SLICE_VARIANT not in VARIANTS else [])
+    if missing:
+        pytest.skip(f"not in reference_server/faults.py: {', '.join(missing)}")
+    result = subprocess.run(
+        [sys.executable, "scripts/selftest.py", "--faults", ",".join(SLICE_FAULTS),
+         "--variants", SLICE_VARIANT, "--profile", "smoke", "--run-timeout", "240",
+         "--results", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=SLICE_TIMEOUT, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    data = json.loads((tmp_path / "selftest.json").read_text())
+    verdicts = {run["target"]: run["verdict"] for run in data["runs"]}
+    assert verdicts == {"clean": "ok", **dict.fromkeys(SLICE_FAULTS, "caught"),
+                        SLICE_VARIANT: "ok"}
+    isolation = next(r for r in data["runs"] if r["target"] == "other-team-visible")
+    assert any("isolation" in t["test"] for t in isolation["failed_tests"])
+    assert "score: 2/2 faults caught (100 %); false positives: 0" in result.stdout
+    assert (tmp_path / "selftest.md").read_text().startswith("# Fault self-test")
+    written = [path.read_text() for path in tmp_path.rglob("*") if path.is_file()]
+    for text in (result.stdout, result.stderr, *written):  # tokens only ever masked ("self…")
+        assert not any(p in text for p in ("selftest-main-", "selftest-other-", "selftest-read-"))
