@@ -16,7 +16,7 @@ REF ?= HEAD
 .PHONY: help venv test contract report serve lint lint-spec docs spec-diff migration-guide guide-check cleanup selftest flake-check bench clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(VENV): pyproject.toml
 	python3 -m venv .venv && .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 from reference_server.config import (
@@ -72,13 +74,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def token_file_for(db_path: str) -> Path:
+    return Path(f"{db_path}.tokens")
+
+
+def generated_tokens(db_path: str) -> tuple[TokenGrant, ...]:
+    """Two teams' tokens, kept beside the DB (mode 600) so a restart keeps them.
+
+    Tokens are secrets: they never go to the terminal in full, only to this file.
+    """
+    path = token_file_for(db_path)
+    names = {"AQID_TOKEN": "team-a", "AQID_OTHER_TEAM_TOKEN": "team-b"}
+    if path.exists():
+        pairs = dict(line.split("=", 1) for line in path.read_text().split() if "=" in line)
+        if set(pairs) >= set(names):
+            return tuple(TokenGrant(team, pairs[var]) for var, team in names.items())
+    grants = tuple(TokenGrant(team, secrets.token_hex(20)) for team in names.values())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.writelines(f"{var}={g.token}\n" for var, g in zip(names, grants, strict=True))
+    return grants
+
+
 def settings_from(args: argparse.Namespace) -> tuple[Settings, bool]:
-    """The settings, and whether the tokens were generated (then the banner shows them)."""
+    """The settings, and whether the tokens were generated (then the banner says where)."""
     tokens = tuple(args.token)
     generated = not tokens
     if generated:
-        tokens = tuple(TokenGrant(team, secrets.token_hex(20))
-                       for team in ("team-a", "team-b"))
+        tokens = generated_tokens(args.db)
     if args.rate_limit < 1 or args.rate_window <= 0 or args.timeout <= 0 or args.disable_after < 1:
         raise ValueError("--rate-limit, --rate-window, --timeout and --disable-after must be > 0")
     settings = Settings(
@@ -99,9 +122,9 @@ def banner(settings: Settings, base_url: str, generated: bool) -> str:
             f" | faults: {switches}")
     if settings.variants:
         line += f" | variants: {', '.join(sorted(settings.variants))}"
-    if generated:  # the person who started it needs the full tokens, once, here only
-        first, second = settings.tokens[0].token, settings.tokens[1].token
-        line += f"\nexport AQID_TOKEN={first} AQID_OTHER_TEAM_TOKEN={second}"
+    if generated:  # the person who started it needs the tokens: in a file, never on screen
+        path = token_file_for(str(settings.db_path))
+        line += f"\ntokens in {path} (mode 600); to use them: set -a; . {path}; set +a"
     return line
 
 

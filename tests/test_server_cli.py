@@ -61,14 +61,23 @@ def test_launcher_serves_and_data_survives_a_restart(tmp_path: Path) -> None:
         assert hook == created.json()
 
 
-def test_generated_tokens_are_printed_once_for_the_person_who_started_it(tmp_path: Path) -> None:
-    with start_reference_server(db_path=tmp_path / "db.sqlite3", tokens={},
-                                faults=["no-retries"]) as server:
-        lines = server.output().splitlines()
-    banner, hint = lines[0], lines[1]
+def test_generated_tokens_go_to_a_private_file_never_to_the_terminal(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    with start_reference_server(db_path=db, tokens={}, faults=["no-retries"]) as server:
+        output = server.output()
+    token_file = tmp_path / "db.sqlite3.tokens"
+    pairs = dict(line.split("=", 1) for line in token_file.read_text().split())
+    assert set(pairs) == {"AQID_TOKEN", "AQID_OTHER_TEAM_TOKEN"}
+    assert all(len(token) == 40 and token not in output for token in pairs.values())
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    banner, hint = output.splitlines()[:2]
     assert banner.startswith("aqid reference server on http://127.0.0.1:")
     assert "team-a=" in banner and "faults: no-retries" in banner
-    assert hint.startswith("export AQID_TOKEN=") and len(hint.split("=")[1].split()[0]) == 40
+    assert hint == f"tokens in {token_file} (mode 600); to use them: set -a; . {token_file}; set +a"
+    with start_reference_server(db_path=db, tokens={}) as again:  # a restart keeps the tokens
+        response = httpx.get(f"{again.base_url}/api/v2/webhooks",
+                             headers={"Authorization": f"Bearer {pairs['AQID_TOKEN']}"})
+    assert response.status_code == 200
 
 
 def test_launcher_failure_is_one_clear_error(tmp_path: Path) -> None:
