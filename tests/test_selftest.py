@@ -18,7 +18,15 @@ import pytest
 from contract_suite.selftest import catalogue
 from contract_suite.selftest.first_failure import read_first_failure
 from contract_suite.selftest.junit import JunitError, read_junit, short_name
-from contract_suite.selftest.runs import RunSettings, SuiteRun, TargetSpec, suite_command
+from contract_suite.selftest.runs import (
+    RunSettings,
+    SuiteRun,
+    TargetSpec,
+    new_tokens,
+    suite_command,
+    suite_env,
+    token_grants,
+)
 from contract_suite.selftest.verdicts import (
     exit_status,
     markdown_table,
@@ -163,15 +171,26 @@ def test_selection_reads_the_catalogue_at_run_time() -> None:
 
 
 def test_suite_command_uses_xdist_only_when_asked(tmp_path: Path) -> None:
-    tokens = {"main": "main-token-123456", "other": "other-token-123456",
-              "read-only": "read-token-123456"}
-    serial = suite_command("http://127.0.0.1:1", tokens, RunSettings(seed=5), tmp_path / "j.xml")
+    serial = suite_command("http://127.0.0.1:1", RunSettings(seed=5), tmp_path / "j.xml")
     assert "no:xdist" in serial and "-n" not in serial
-    assert serial[serial.index("--read-only-token") + 1] == "read-token-123456"
     assert serial[serial.index("--seed") + 1] == "5"
-    parallel = suite_command("http://127.0.0.1:1", tokens, RunSettings(xdist_workers=2),
+    parallel = suite_command("http://127.0.0.1:1", RunSettings(xdist_workers=2),
                              tmp_path / "j.xml")
     assert parallel[-2:] == ["-n", "2"]
+
+
+def test_tokens_go_to_the_environment_never_the_command_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AQID_BASE_URL", "https://staging.invalid")  # the caller's: dropped
+    tokens = new_tokens()
+    env = suite_env(tokens, tmp_path / "first")
+    assert env["AQID_TOKEN"] == tokens["main"]
+    assert env["AQID_OTHER_TEAM_TOKEN"] == tokens["other"]
+    assert env["AQID_READ_ONLY_TOKEN"] == tokens["read-only"]
+    assert "AQID_BASE_URL" not in env
+    command = " ".join(suite_command("http://127.0.0.1:1", RunSettings(), tmp_path / "j.xml"))
+    assert not any(token in command for token in tokens.values())
+    assert [grant[2] for grant in token_grants(tokens)] == [False, False, True]
 
 
 def test_unknown_fault_is_one_line_and_exit_2() -> None:

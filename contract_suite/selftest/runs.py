@@ -105,12 +105,22 @@ def start_target(target: TargetSpec, folder: Path, tokens: dict[str, str]) -> Ru
         rate_limit=RATE_LIMIT, sandbox=True)
 
 
-def suite_command(base_url: str, tokens: dict[str, str], settings: RunSettings,
-                  junit_path: Path) -> list[str]:
+# Tokens travel in the suite's environment variables, not on its command line (which
+# any local user can read in `ps`).
+TOKEN_ENV = {"main": "AQID_TOKEN", "other": "AQID_OTHER_TEAM_TOKEN",
+             "read-only": "AQID_READ_ONLY_TOKEN"}
+
+
+def suite_env(tokens: dict[str, str], first_failure_file: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
+    env.update({TOKEN_ENV[role]: token for role, token in tokens.items()})
+    env[FIRST_FAILURE_ENV] = str(first_failure_file)
+    return env
+
+
+def suite_command(base_url: str, settings: RunSettings, junit_path: Path) -> list[str]:
     command = [sys.executable, "-m", "pytest", "contracts", "-q", "-p", "no:cacheprovider",
-               "-p", "contract_suite.selftest.first_failure",
-               "--base-url", base_url, "--token", tokens["main"],
-               "--other-team-token", tokens["other"], "--read-only-token", tokens["read-only"],
+               "-p", "contract_suite.selftest.first_failure", "--base-url", base_url,
                "--profile", settings.profile, "--seed", str(settings.seed),
                f"--junitxml={junit_path}"]
     if settings.xdist_workers > 0:
@@ -140,9 +150,8 @@ def run_suite_against(target: TargetSpec, settings: RunSettings) -> SuiteRun:
 def _run(target: TargetSpec, settings: RunSettings, base_url: str, tokens: dict[str, str],
          junit_path: Path, folder: Path) -> SuiteRun:
     marker = folder / "first-failure"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
-    env[FIRST_FAILURE_ENV] = str(marker)
-    command = suite_command(base_url, tokens, settings, junit_path)
+    env = suite_env(tokens, marker)
+    command = suite_command(base_url, settings, junit_path)
     wall_start, started = time.time(), time.monotonic()
     # Own session: a timeout kills the whole group (pytest and its xdist workers).
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
