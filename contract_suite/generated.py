@@ -1,9 +1,11 @@
 """Schemathesis wiring: the two specs, configured for this run's target, profile and seed.
 
-`configure(session)` runs in pytest_configure of every process that collects contracts
-(each xdist worker runs it), BEFORE contracts/test_generated.py is imported: that module
-then parametrizes over schemas that already know their base URL, auth, phases and seed,
-which gives one pytest item per operation (SCHEMATHESIS-NOTES trap 4) and works under -n.
+`configure(session)` runs from the plugin's pytest_collect_file when, and only when,
+contracts/test_generated.py is collected (in every process that collects it: each xdist
+worker), BEFORE that module is imported: it then parametrizes over schemas that already
+know their base URL, auth, phases and seed, which gives one pytest item per operation
+(SCHEMATHESIS-NOTES trap 4) and works under -n. Runs without the generated tests never
+import this module (start-up cost, trap 13).
 
 Auth goes in the schema config's `headers`, never in call_and_validate(headers=...)
 (trap 2: schemathesis would re-authenticate its own "no auth" cases).

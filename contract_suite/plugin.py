@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from . import generated, reporting
+from . import reporting
 from .cleanup import delete_webhooks
 from .http import ApiClient
 from .options import add_options, resolve_options
@@ -30,6 +30,7 @@ from .target import Target
 
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
 GENERATED_MODULE = "test_generated.py"
+GENERATED_PATH = CONTRACTS_DIR / GENERATED_MODULE
 _CLIENT_REQUESTS = pytest.StashKey[int]()
 _DELETED_BY_WORKERS = pytest.StashKey[int]()
 
@@ -56,8 +57,26 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if not hasattr(config, "workerinput"):
         prepare_run(config)  # guard, embedded server, probe: before any generated request
-    session = get_session(config)
-    generated.configure(session)
+    get_session(config)
+
+
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    """Configure schemathesis only when the generated tests are collected.
+
+    Loading and configuring both specs costs seconds (schemathesis' OpenAPI modules are
+    imported and assertion-rewritten, SCHEMATHESIS-NOTES trap 13), which a run of curated
+    or delivery contracts alone should not pay. This hook runs just before the module is
+    imported (not when pytest merely lists the contracts/ folder on the way to
+    contracts/v2), in every process that collects it (each xdist worker), so the module
+    still parametrizes over configured schemas: one item per operation (trap 4).
+    """
+    if not isinstance(collector, pytest.Module) or collector.path != GENERATED_PATH:
+        return
+    session = existing_session(collector.config)
+    if session is not None:
+        from . import generated  # deferred: the point of this hook
+
+        generated.configure(session)
 
 
 @pytest.hookimpl(optionalhook=True)

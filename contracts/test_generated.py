@@ -1,8 +1,9 @@
 """Generated contract tests: schemathesis over spec/v1.yaml and spec/v2.yaml.
 
 The plugin has already configured the schemas for this run's target, profile and seed
-(contract_suite.generated.configure, in pytest_configure), so this module only declares
-the tests: one item per operation and version, and one stateful item per version.
+(contract_suite.generated.configure, from its pytest_collect_file, just before this module
+is imported), so this module only declares the tests: one item per operation and
+version, and one stateful item per version.
 """
 
 from __future__ import annotations

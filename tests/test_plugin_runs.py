@@ -198,3 +198,33 @@ def test_api_version_keeps_only_items_whose_every_version_is_selected(
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     collected = [line for line in result.stdout.splitlines() if "::" in line]
     assert collected == kept, result.stdout[-3000:]
+
+
+# Runs pytest in-process and then reports whether the schemathesis set-up was loaded.
+_REPORT_GENERATED = """\
+import sys, pytest
+status = pytest.main(sys.argv[1:])
+print("GENERATED LOADED:", "contract_suite.generated" in sys.modules,
+      "schemathesis.specs.openapi.schemas" in sys.modules)
+sys.exit(status)
+"""
+
+
+@pytest.mark.parametrize(("paths", "loaded", "generated_items"), [
+    (("contracts/v2/lifecycle.contract.yaml",), False, 0),
+    (("contracts/v2/lifecycle.contract.yaml", "contracts/test_generated.py"), True, 13),
+])
+def test_schemathesis_is_set_up_only_when_the_generated_tests_are_collected(
+        server: RunningServer, paths: tuple[str, ...], loaded: bool,
+        generated_items: int) -> None:
+    # Start-up cost (SCHEMATHESIS-NOTES trap 13): curated-only runs skip the spec loading.
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
+    result = subprocess.run(
+        [sys.executable, "-c", _REPORT_GENERATED, *paths, "--collect-only", "-q",
+         "-p", "no:cacheprovider", *target_args(server)],
+        cwd=ROOT, env=clean_env, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+        check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert f"GENERATED LOADED: {loaded} {loaded}" in result.stdout, result.stdout[-2000:]
+    items = [line for line in result.stdout.splitlines() if "test_generated.py::" in line]
+    assert len(items) == generated_items  # one per operation (11) and per stateful machine (2)
