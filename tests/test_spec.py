@@ -487,6 +487,12 @@ def test_request_schemas_ignore_unknown_and_read_only_fields() -> None:
         assert "additionalProperties: false" not in text
 
 
+def test_sandbox_event_data_is_decided_to_be_delivered_unchanged() -> None:
+    # The delivery contracts tell their own deliveries apart by a marker in this data.
+    data = spec("sandbox")["components"]["schemas"]["SandboxEvent"]["properties"]["data"]
+    assert "delivered unchanged as the payload's `data`" in data["x-decision"]
+
+
 def test_query_and_path_parameters_follow_the_brief() -> None:
     v2 = spec("v2")["components"]["parameters"]
     v1 = spec("v1")["components"]["parameters"]
