@@ -23,6 +23,7 @@ import json
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,8 +163,6 @@ def main(argv: list[str]) -> int:
 
 def _st_catalogue(targets: list[TargetSpec], max_examples: int,
                   args: argparse.Namespace) -> dict[str, StRun]:
-    from concurrent.futures import ThreadPoolExecutor
-
     def one(target: TargetSpec) -> StRun:
         run = run_st_against(target, max_examples, args.seed, args.run_timeout)
         print(f"  st {target.name}: {run.outcome} ({run.seconds:.1f} s)", flush=True)

@@ -231,3 +231,29 @@ def test_selftest_slice_catches_two_faults_and_passes_clean_and_a_variant(
     written = [path.read_text() for path in tmp_path.rglob("*") if path.is_file()]
     for text in (result.stdout, result.stderr, *written):  # tokens only ever masked ("self…")
         assert not any(p in text for p in ("selftest-main-", "selftest-other-", "selftest-read-"))
+
+
+# --- the benchmark's reading of st's reports ------------------------------------------------
+
+
+def test_st_reports_give_requests_failures_and_first_failure_time(tmp_path: Path) -> None:
+    from contract_suite.selftest.st_cli import StRun, _read_reports
+
+    report = tmp_path / "report-v2"
+    report.mkdir()
+    (report / "har-1.json").write_text(json.dumps({"log": {"entries": [{}, {}, {}]}}))
+    (report / "json-1.json").write_text(json.dumps(
+        {"failures": [{"code": "ST108", "title": "Response violates schema"}]}))
+    events = [{"ScenarioFinished": {"status": "success", "timestamp": 101.0}},
+              {"PhaseStarted": {"timestamp": 102.0}},
+              {"ScenarioFinished": {"status": "failure", "timestamp": 103.5}},
+              {"ScenarioFinished": {"status": "failure", "timestamp": 109.0}}]
+    (report / "ndjson-1.ndjson").write_text("\n".join(json.dumps(e) for e in events))
+    run = StRun(TargetSpec("f", "fault"), exit_codes={"v2": 1})
+    _read_reports(run, "v2", report, wall_start=100.0)
+    assert run.requests == 3
+    assert run.failures == ["v2 ST108 Response violates schema"]
+    assert run.first_failure_seconds == 3.5
+    assert run.outcome == "fail"
+    run.exit_codes["v1"] = None  # the other version timed out: no result, not a catch
+    assert run.outcome == "error"
