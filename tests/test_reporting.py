@@ -13,6 +13,12 @@ def test_secret_fields_are_masked_even_when_never_registered() -> None:
     assert redact(text) == '{"id": 3, "secret": "5858…", "url": "https://hooks.invalid/x"}'
 
 
+def test_a_secret_cut_short_by_schemathesis_line_truncation_is_masked_on_its_own_line() -> None:
+    # schemathesis cuts JSON lines at 80 columns: the value loses its closing quote.
+    text = f'  |   "secret": "{SECRET[:55]}...\n  |   "updated_at": "2026-11-28T21:43:18Z",'
+    assert redact(text) == '  |   "secret": "5858…\n  |   "updated_at": "2026-11-28T21:43:18Z",'
+
+
 def test_registered_tokens_and_bearer_values_are_masked() -> None:
     redactor.add("tok-registered-0123456789")
     text = "curl -H 'Authorization: Bearer unknown-token-999999' tok-registered-0123456789"
