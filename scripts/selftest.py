@@ -117,6 +117,7 @@ def main(argv: list[str]) -> int:
         done.append(run)
         print(progress_line(run, len(done), len(targets)), flush=True)
 
+    commit = git_commit()  # at the start: others may commit while the runs go on
     started = time.monotonic()
     runs = run_many(targets, settings, args.jobs, on_done=report)
     wall = time.monotonic() - started
@@ -124,7 +125,7 @@ def main(argv: list[str]) -> int:
     median = median_first_failure(runs)
     table = markdown_table(runs)
     how = (f"profile `{args.profile}`, seed {args.seed}, {args.jobs} run(s) side by side, "
-           f"xdist workers per run: {args.workers or 'none'}; commit {git_commit()}; "
+           f"xdist workers per run: {args.workers or 'none'}; commit {commit}; "
            f"wall time {wall:.0f} s")
     markdown = "\n\n".join([
         "# Fault self-test", f"Command: `scripts/selftest.py {' '.join(argv)}`".rstrip(),
@@ -135,7 +136,7 @@ def main(argv: list[str]) -> int:
     meta = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "command": ["scripts/selftest.py", *argv], "profile": args.profile,
             "seed": args.seed, "jobs": args.jobs, "xdist_workers": args.workers,
-            "commit": git_commit(), "wall_seconds": round(wall, 1)}
+            "commit": commit, "wall_seconds": round(wall, 1)}
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "selftest.json").write_text(results_json(runs, meta))
     (args.results / "selftest.md").write_text(markdown)
