@@ -257,3 +257,13 @@ def test_st_reports_give_requests_failures_and_first_failure_time(tmp_path: Path
     assert run.outcome == "fail"
     run.exit_codes["v1"] = None  # the other version timed out: no result, not a catch
     assert run.outcome == "error"
+
+
+def test_a_spent_budget_starts_no_more_runs_and_they_count_as_errors() -> None:
+    from contract_suite.selftest.runs import run_many
+
+    runs = run_many([TargetSpec("clean", "clean"), TargetSpec("f", "fault", faults=("f",))],
+                    RunSettings(), jobs=1, budget=0.0)  # spent before the first run starts
+    assert [run.outcome for run in runs] == ["error", "error"]
+    assert all(run.problem and run.problem.startswith("not run: ") for run in runs)
+    assert [verdict(run) for run in runs] == ["ERROR", "ERROR"] and exit_status(runs) == 1

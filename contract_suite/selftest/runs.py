@@ -193,16 +193,26 @@ def _tail(output: str, lines: int = 15) -> str:
 
 def run_many(targets: list[TargetSpec], settings: RunSettings, jobs: int,
              on_done: Callable[[SuiteRun], None] | None = None,
-             seeds: list[int] | None = None) -> list[SuiteRun]:
+             seeds: list[int] | None = None, budget: float | None = None) -> list[SuiteRun]:
     """Run the suite against each target, `jobs` at a time; results in the targets' order.
 
     `seeds`, when given, pairs one seed with each target (the flake check's repeats).
+    `budget` (seconds): a run not started by then is not started at all and comes back
+    as a run without a result, so a whole batch ends within budget + one run's timeout.
     """
     plans = [(target, replace(settings, seed=seeds[i]) if seeds else settings)
              for i, target in enumerate(targets)]
+    deadline = time.monotonic() + budget if budget is not None else None
+
+    def one(target: TargetSpec, plan: RunSettings) -> SuiteRun:
+        if deadline is not None and time.monotonic() > deadline:
+            return SuiteRun(target, plan.seed, None, 0.0,
+                            problem=f"not run: the batch's time budget ({budget:.0f} s) was spent")
+        return run_suite_against(target, plan)
+
     results: list[SuiteRun | None] = [None] * len(plans)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(run_suite_against, target, plan): index
+        futures = {pool.submit(one, target, plan): index
                    for index, (target, plan) in enumerate(plans)}
         for future in as_completed(futures):
             run = future.result()
