@@ -44,14 +44,25 @@ JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="py
 <testcase classname="contracts.v2.pagination.contract.yaml" name="single-page-has-null-links"
  time="0.1"><failure message="links: expected null, got {'next': None}">trace</failure></testcase>
 <testcase classname="contracts.test_generated" name="test_v2_operation[POST /webhooks]" time="2">
- <failure message="">
-=====
-Response violates schema
-more</failure></testcase>
+ <failure message="+ Exception Group Traceback (most recent call last):">
+  | schemathesis.core.failures.FailureGroup: Schemathesis found 2 distinct failures
+  | - ST103 Undocumented status code
+  |     Received: 200
+  | - ST108 Response violates schema
+  | - ST103 Undocumented status code
+</failure></testcase>
 <testcase classname="contracts.test_generated.TestV1Stateful" name="runTest" time="3">
  <error message="boom"/></testcase>
 <testcase classname="contracts.deliveries.test_delivery_retries"
  name="test_a_failed_delivery_is_retried" time="1"/>
+<testcase classname="contracts.deliveries.test_delivery_ping" name="test_ping[v2]" time="1">
+ <failure message="version = 'v2'">    def test_ping(version):
+&gt;       assert False
+E       Failed: setup: POST /api/v2/webhooks answered 200, not 201
+E       more</failure></testcase>
+<testcase classname="contracts.v2.lifecycle.contract.yaml" name="create" time="0">
+ <failure message="Contract broken: scenario 'create', step 1&#10;  unexpected status&#10;x"/>
+</testcase>
 <testcase classname="contracts.v2.isolation.contract.yaml" name="other" time="0">
  <skipped message="needs a second team"/></testcase>
 </testsuite></testsuites>
@@ -77,10 +88,14 @@ def test_junit_counts_and_names_failures_and_errors(tmp_path: Path) -> None:
     summary = read_junit(path)
     assert [t.name for t in summary.failed] == [
         "v2/pagination::single-page-has-null-links", "generated v2 POST /webhooks",
-        "generated v1 stateful"]
-    assert summary.failed[0].why.startswith("links: expected null")
-    assert summary.failed[1].why == "Response violates schema"  # rulers skipped
-    assert (summary.passed, summary.skipped, summary.total) == (1, 1, 5)
+        "generated v1 stateful", "deliveries/delivery_ping::ping[v2]", "v2/lifecycle::create"]
+    whys = [t.why for t in summary.failed]
+    assert whys[0].startswith("links: expected null")
+    assert whys[1] == "ST103 Undocumented status code; ST108 Response violates schema"
+    assert whys[2] == "boom"
+    assert whys[3] == "Failed: setup: POST /api/v2/webhooks answered 200, not 201"
+    assert whys[4] == "Contract broken: scenario 'create', step 1 — unexpected status"
+    assert (summary.passed, summary.skipped, summary.total) == (1, 1, 7)
 
 
 @pytest.mark.parametrize(("classname", "name", "short"), [

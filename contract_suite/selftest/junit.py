@@ -8,6 +8,7 @@ generated item `generated v2 POST /webhooks`, a delivery test
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,11 +78,32 @@ def short_name(classname: str, name: str) -> str:
     return "/".join(parts) + "::" + name.removeprefix("test_")
 
 
+_SCHEMATHESIS_FAILURE = re.compile(r"^[\s|]*- (ST\d+ .+?)\s*$", re.MULTILINE)
+_PYTEST_ERROR = re.compile(r"^E\s+(\S.*?)\s*$", re.MULTILINE)
+
+
 def first_line(problem: ET.Element) -> str:
-    """The first line of a failure that says something (message attribute, else text)."""
-    for text in (problem.get("message") or "", problem.text or ""):
-        for line in text.splitlines():
-            line = line.strip()
-            if line and not set(line) <= set("-=_ "):
-                return line if len(line) <= MAX_WHY else line[: MAX_WHY - 1] + "…"
-    return "(no message)"
+    """What a failure says, in one short line.
+
+    Schemathesis failures: their check codes and titles (`ST103 Undocumented status code`);
+    Python tests: pytest's first `E` line; curated contracts: the headline and the problem
+    (`Contract broken: scenario 'x', step 1 — unexpected status`); else the first line.
+    """
+    message, text = problem.get("message") or "", problem.text or ""
+    checks = list(dict.fromkeys(_SCHEMATHESIS_FAILURE.findall(text or message)))
+    if checks:
+        return _shorten("; ".join(checks))
+    error = _PYTEST_ERROR.search(text)
+    if error:
+        return _shorten(error.group(1))
+    lines = [line.strip() for line in (message or text).splitlines()
+             if line.strip() and not set(line.strip()) <= set("-=_ ")]
+    if not lines:
+        return "(no message)"
+    if lines[0].startswith("Contract broken") and len(lines) > 1:
+        return _shorten(f"{lines[0]} — {lines[1]}")
+    return _shorten(lines[0])
+
+
+def _shorten(line: str) -> str:
+    return line if len(line) <= MAX_WHY else line[: MAX_WHY - 1] + "…"
