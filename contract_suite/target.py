@@ -20,9 +20,11 @@ class Target:
     """One target for one pytest process (each xdist worker resolves its own)."""
 
     base_url: str  # scheme://host[:port], no trailing slash, no /api
-    token: str
-    other_team_token: str | None = None
-    read_only_token: str | None = None  # the main team's, allowed to read only
+    # Kept out of the repr: pytest prints a failing test's locals, cutting long values short
+    # where the redactor can no longer recognise them.
+    token: str = field(repr=False)
+    other_team_token: str | None = field(default=None, repr=False)
+    read_only_token: str | None = field(default=None, repr=False)  # main team's, reads only
     embedded: bool = False  # True when the suite started the reference server itself
     api_versions: frozenset[str] = frozenset({"v1", "v2"})
     read_only: bool = False

@@ -40,3 +40,14 @@ def test_a_webhook_a_read_only_token_managed_to_create_is_cleaned_up() -> None:
     client.request("POST", "/api/v2/webhooks", credentials="read_only", json={})
     client.request("POST", "/api/webhooks", credentials="other_team", json={})
     assert client.created_ids == {7}
+
+
+def test_a_targets_repr_never_shows_its_tokens() -> None:
+    from contract_suite.target import Target
+
+    target = Target(base_url="http://127.0.0.1:1", token="main-token-0123456789",
+                    other_team_token="other-token-0123456789",
+                    read_only_token="ro-token-0123456789")
+    text = repr(target)
+    assert "http://127.0.0.1:1" in text
+    assert not any(part in text for part in ("main-tok", "other-tok", "ro-tok"))
