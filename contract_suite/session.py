@@ -26,8 +26,9 @@ from .options import Options, resolve_options
 from .probe import ProbeFailure, probe_target, production_refusal, url_problem
 from .profiles import PROFILES, Profile
 from .redact import redactor
-from .target import Target, new_run_id
+from .target import API_PREFIX, Target, new_run_id
 
+MAX_ABSENT_ID_TRIES = 5
 SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 
 
@@ -59,6 +60,7 @@ class SuiteSession:
         self.spec_dir = SPEC_DIR
         self._sandbox: dict[str, Any] | None = None
         self._sandbox_known = False
+        self._absent_id: int | None = None
 
     @property
     def sandbox(self) -> dict[str, Any] | None:
@@ -70,9 +72,30 @@ class SuiteSession:
             self._sandbox_known = True
         return self._sandbox
 
-    @staticmethod
-    def redact(text: str) -> str:
-        return redactor(text)
+    def absent_webhook_id(self) -> int:
+        """An id this run verified to name no webhook of the main team (GET ... 404).
+
+        Writes that must address "an unknown id" (generated DELETE/PUT/PATCH to an id the
+        run did not create, curated unknown-id contracts) go here, never to a guessed id
+        that may be someone else's webhook (brief, Room: data the suite did not create).
+        Large (2**52..2**53: exact in JSON numbers everywhere), derived from the seed, so a
+        run repeats with its seed; checked on the target once per process.
+        """
+        if self._absent_id is None:
+            version = "v2" if "v2" in self.target.api_versions else "v1"
+            rng = random.Random(self.seed)
+            for _ in range(MAX_ABSENT_ID_TRIES):
+                candidate = rng.randrange(2**52, 2**53)
+                response = self.api.request(
+                    "GET", f"{API_PREFIX[version]}/webhooks/{candidate}/deliveries")
+                if response.status_code == 404:
+                    self._absent_id = candidate
+                    break
+            else:
+                raise RuntimeError(
+                    f"no absent webhook id found in {MAX_ABSENT_ID_TRIES} tries: every "
+                    "candidate answered other than 404")
+        return self._absent_id
 
 
 def require_other_team(target: Target) -> str:

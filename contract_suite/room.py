@@ -1,0 +1,118 @@
+"""The room: where a correct server may go either way, and how the suite honours it.
+
+API-BRIEF.md's section "Room: where a correct server may go either way" lists behaviours a
+correct server may choose. For each, the suite neither requires acceptance nor rejection,
+and asserts no more of a response than the brief guarantees. This module is the one place
+that band is written down: `ROOM` names each entry, quotes its brief line and says how the
+suite treats it. The specs point here with `x-room: <entry>` on every constraint that sits
+at a room boundary, and a test checks that each such name is an entry below.
+
+The mechanism for generated tests (one rule, not case-by-case exclusions):
+- positive generation stays inside what every correct server must accept (the spec's
+  request schemas stop at the must-accept boundary: URL length 255, plain URL forms,
+  page <= 2**31 - 1, path id within 64 bits);
+- negative generation may land in the band; a "negative data accepted" failure is dropped
+  only when rewriting the band values of the request to a canonical must-accept form makes
+  the request valid again (so the server had every right to accept it);
+- a "positive data rejected" failure is dropped only for band values answered 422.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RoomEntry:
+    name: str
+    brief: str  # the brief's words, quoted (API-BRIEF.md, "Room")
+    treatment: str  # how the suite treats it, one line
+
+
+def _entries(*items: RoomEntry) -> dict[str, RoomEntry]:
+    return {item.name: item for item in items}
+
+
+ROOM: dict[str, RoomEntry] = _entries(
+    RoomEntry(
+        "url-length",
+        "A server must accept plain absolute http/https URLs of up to 255 characters; longer "
+        "ones may be stored (and then returned unchanged) or refused with 422 naming url.",
+        "request url maxLength 255 (positive stays under it); a longer url accepted is never "
+        "a failure; responses carry no maximum length"),
+    RoomEntry(
+        "page-range",
+        "A page beyond 2,147,483,647 may be refused with 422 or answered as past the end "
+        "(200, data: []).",
+        "page maximum 2147483647 in the spec; a larger page answered 200 is never a failure"),
+    RoomEntry(
+        "path-id-range",
+        "a path id beyond 64-bit range may be refused with 422 or answered 404.",
+        "path id maximum 2**63-1; 422 is documented on every operation with a path id"),
+    RoomEntry(
+        "body-size",
+        "Bodies up to 64 KiB must be processed.",
+        "413 is documented; contracts send oversized bodies only well past 64 KiB"),
+    RoomEntry(
+        "url-forms",
+        "IPv6 literals, user info, fragments, non-ASCII host names and characters outside "
+        "RFC 3986 may be accepted (stored as sent, or percent-encoded) or refused with 422 "
+        "naming url.",
+        "the request pattern admits only plain forms; any absolute http(s) URL with a host "
+        "accepted is never a failure; a relative URL, another scheme or a non-string must be 422"),
+    RoomEntry(
+        "lenient-encodings",
+        "Query booleans written 1/0/yes/no/on/off, integers with a leading + or zeros, "
+        "is_enabled/active sent as strings, v2 events sent as one string, duplicate names in "
+        "events: each may be accepted (read the obvious way) or refused with 422 naming the "
+        "field.",
+        "such values are rewritten to their obvious reading before judging an accepted "
+        "negative case; responses must still hold unique event names"),
+    RoomEntry(
+        "events-order",
+        "No order is promised inside events.",
+        "events are compared as sets (curated contracts use same_items)"),
+    RoomEntry(
+        "representation",
+        "JSON key order and whitespace, extra response headers, HTTP compression, "
+        "Content-Type parameters and case (application/json; charset=UTF-8) ... are all "
+        "allowed.",
+        "media types are compared without parameters and case; headers beyond the documented "
+        "ones are ignored"),
+    RoomEntry(
+        "extra-fields",
+        "extra undocumented fields ... are all allowed.",
+        "no response schema sets additionalProperties: false"),
+    RoomEntry(
+        "fractional-seconds",
+        "fractional seconds wherever this page does not pin the form (v1 timestamps, "
+        "last_sent_at, sent_at) are all allowed.",
+        "those fields admit a fraction; v2 created_at/updated_at stay whole seconds with Z"),
+    RoomEntry(
+        "links-form",
+        "Pagination links may be absolute on another host name or relative, with their query "
+        "parameters in any order.",
+        "links are compared by path and query parameters as a set, never followed off the "
+        "target's host"),
+    RoomEntry(
+        "foreign-data",
+        "A team may already hold any number of webhooks and deliveries, with any values this "
+        "page allows (including URLs the suite itself would never send). The suite never "
+        "changes or deletes them, and never fails because of them.",
+        "writes go only to webhooks the run created, or to an id verified absent; curated "
+        "list checks validate only the run's own items"),
+    RoomEntry(
+        "rate-limits",
+        "Any limit (the upstream example is X-RateLimit-Limit: 200). A 429 carrying the "
+        "documented headers is correct behaviour, never a contract failure: the suite paces "
+        "itself and waits it out, cleanup included.",
+        "one governor per process paces by X-RateLimit-Remaining and waits out 429 per "
+        "Retry-After within the run's budget; a 429 is retried, never validated"),
+    RoomEntry(
+        "incidentals",
+        "Id values and spacing, the default page size, secret format (any non-empty string), "
+        "uuid version, delivery timing within the timeout and retry delays the target "
+        "reports, message wording.",
+        "no contract depends on them: ids have no minimum, secret is any non-empty string, "
+        "uuid any version, messages are non-empty strings"),
+)
