@@ -16,21 +16,21 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import hypothesis
 import hypothesis.errors
 import pytest
+import requests
 import schemathesis
 from schemathesis import Case, Response
 from schemathesis.generation import GenerationMode
 
 from . import checks as custom_checks
-from .exclusions import is_false_alarm
+from .ratelimit import RateGovernor, RateLimitBudgetSpent, key_for
 from .redact import redactor
 from .reporting import stats
+from .room import is_false_alarm
 
 if TYPE_CHECKING:
     from schemathesis.schemas import BaseSchema
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from .session import SuiteSession
 
 SPEC_FILES = {"v1": "v1.yaml", "v2": "v2.yaml"}
-MAX_RATE_LIMIT_PAUSE = 60.0  # seconds; a longer Retry-After is not waited out
 REQUEST_TIMEOUT = 20.0
+WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 
 # The built-in checks the brief names, on by name; every other built-in is off.
 BUILTIN_CHECKS = (
@@ -57,7 +57,7 @@ UNEXPECTED_METHODS = ["get", "put", "post", "delete", "patch"]
 class _State:
     schemas: dict[str, BaseSchema] = {}
     session: SuiteSession | None = None
-    pause_until = 0.0
+    http: requests.Session | None = None  # every generated call goes through it (governed)
     lock = threading.Lock()
 
 
@@ -68,6 +68,10 @@ def schemathesis_config(session: SuiteSession, version: str) -> schemathesis.Con
     profile, target = session.profile, session.target
     checks: dict[str, Any] = {name: {"enabled": True} for name in BUILTIN_CHECKS}
     checks.update({name: {"enabled": False} for name in OFF_CHECKS})
+    # No values captured from responses (schemathesis >= 4.17 reuses ids seen in 2xx answers,
+    # e.g. GET /webhooks, for every operation with that parameter): on a shared team those
+    # are other people's webhooks (brief, Room "foreign-data"). Writes are guarded anyway.
+    no_captures = {"extra-data-sources": {"responses": False}}
     return schemathesis.Config.from_dict({
         "seed": session.seed,
         "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large"],
@@ -83,9 +87,10 @@ def schemathesis_config(session: SuiteSession, version: str) -> schemathesis.Con
             "allow-extra-parameters": False,
         },
         "phases": {
-            "examples": {"enabled": True},
-            "coverage": {"enabled": profile.coverage, "unexpected-methods": UNEXPECTED_METHODS},
-            "fuzzing": {"enabled": True},
+            "examples": {"enabled": True, **no_captures},
+            "coverage": {"enabled": profile.coverage, "unexpected-methods": UNEXPECTED_METHODS,
+                         **no_captures},
+            "fuzzing": {"enabled": True, **no_captures},
             # Kept on even for smoke (trap 9): the stateful items are deselected instead.
             "stateful": {"enabled": True, "max-steps": max(2, profile.stateful_max_steps)},
         },
@@ -97,6 +102,7 @@ def configure(session: SuiteSession) -> dict[str, BaseSchema]:
     if state.session is session:
         return state.schemas
     state.session = session
+    state.http = GovernedSession(session.api.governor)
     custom_checks.credentials.authorization = f"Bearer {session.target.token}"
     state.schemas = {}
     for version, filename in SPEC_FILES.items():
@@ -130,6 +136,8 @@ def stateful_test_case(version: str) -> type | None:
         def runTest(self) -> None:  # noqa: N802 - unittest's name
             try:
                 super().runTest()
+            except RateLimitBudgetSpent as exc:
+                pytest.skip(f"rate limited: {exc}")
             except hypothesis.errors.FlakyStrategyDefinition:
                 # Which links apply depends on the live server's answers, so Hypothesis may
                 # fail to replay a sequence it generated (measured on `thorough`). That is
@@ -138,7 +146,42 @@ def stateful_test_case(version: str) -> type | None:
                             "server (FlakyStrategyDefinition); not a contract failure")
 
     StatefulTestCase.__name__ = StatefulTestCase.__qualname__ = f"{version.upper()}Stateful"
+    machine.get_call_kwargs = lambda self, case: _call_kwargs()  # type: ignore[method-assign]
     return StatefulTestCase
+
+
+def call_and_validate(case: Case) -> None:
+    """What each generated test does: one call through the governed session, validated.
+
+    A 429 never reaches the checks: the session waits it out and sends again. When the
+    run's rate-limit budget is spent the test is skipped with that reason (no finding).
+    """
+    try:
+        case.call_and_validate(**_call_kwargs())
+    except RateLimitBudgetSpent as exc:
+        pytest.skip(f"rate limited: {exc}")
+
+
+def _call_kwargs() -> dict[str, Any]:
+    return {"session": state.http} if state.http is not None else {}
+
+
+class GovernedSession(requests.Session):
+    """A requests session whose every send is paced and 429-retried by the run's governor
+    (schemathesis' own checks re-send through the same session, so they are governed too)."""
+
+    def __init__(self, governor: RateGovernor) -> None:
+        super().__init__()
+        self.governor = governor
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        def once() -> requests.Response:
+            return super(GovernedSession, self).send(request, **kwargs)
+
+        response = self.governor.send(key_for(request.headers.get("Authorization")), once,
+                                      lambda r: (r.status_code, r.headers))  # type: ignore[attr-defined]
+        assert isinstance(response, requests.Response)
+        return response
 
 
 def version_of(case: Case) -> str:
@@ -147,17 +190,13 @@ def version_of(case: Case) -> str:
     return "v2" if base_url.rstrip("/").endswith("/v2") else "v1"
 
 
-def spec_path(session: SuiteSession, version: str) -> Path:
-    return session.spec_dir / SPEC_FILES[version]
-
-
 # --- hooks: they see every call, generated and stateful alike -----------------------------
 
 
 @schemathesis.hook
 def before_call(context: schemathesis.HookContext, case: Case, kwargs: dict[str, Any]) -> None:
-    _wait_out_rate_limit()
     _log_case(case)
+    _guard_writes(case)
     _tag_webhook_url(case)
 
 
@@ -165,18 +204,16 @@ def before_call(context: schemathesis.HookContext, case: Case, kwargs: dict[str,
 def after_call(context: schemathesis.HookContext, case: Case, response: Response) -> None:
     session = state.session
     _remember_secrets(response)
-    if response.status_code == 429:
-        _pause_for(response)
     if session is None:
         return
     stats.record_call(version_of(case), case.operation.label)
     webhook_id = _created_id(case, response)
     if webhook_id is not None:
-        session.api.created_ids.add(webhook_id)
+        session.api.remember_created(webhook_id)
     elif case.method.upper() == "DELETE" and 200 <= response.status_code < 300:
-        identifier = case.path_parameters.get("id") if case.path_parameters else None
-        if isinstance(identifier, int):
-            session.api.created_ids.discard(identifier)
+        identifier = addressed_id(case.path_parameters.get("id") if case.path_parameters else None)
+        if identifier is not None:
+            session.api.forget_created(identifier)
 
 
 @schemathesis.hook
@@ -209,6 +246,48 @@ def _log_case(case: Case) -> None:
         line = line.replace(state.session.target.run_id, "<run-id>")
     with state.lock, open(path, "a", encoding="utf-8") as log:
         log.write(redactor(line) + "\n")
+
+
+def addressed_id(value: Any) -> int | None:
+    """The webhook id a path value could name on a lenient server ("+5", "05", "5.0" and 5
+    all read as 5), or None when it cannot name any webhook."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and value >= 0 else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    text = text[1:] if text.startswith("+") else text
+    if text.isascii() and text.isdigit():
+        return int(text)
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() and number >= 0 else None
+
+
+def _guard_writes(case: Case) -> None:
+    """A generated write goes only to a webhook this run created, or to an absent id.
+
+    Generated ids (0, 1, 2 … come up first) and ids from examples name other people's
+    webhooks on a shared team (brief, Room "foreign-data": the suite never changes or
+    deletes them). Any PUT/PATCH/DELETE whose id could name a webhook the run did not
+    create is re-pointed at an id verified absent, in the same type, so the case keeps its
+    positive or negative nature (a 404 is then the documented answer).
+    """
+    session = state.session
+    if session is None or case.method.upper() not in WRITE_METHODS or not case.path_parameters:
+        return
+    value = case.path_parameters.get("id")
+    identifier = addressed_id(value)
+    if identifier is None or identifier in session.api.owned_ids:
+        return
+    absent = session.absent_webhook_id()
+    case.path_parameters["id"] = absent if isinstance(value, int) else str(absent)
 
 
 def _tag_webhook_url(case: Case) -> None:
@@ -250,19 +329,3 @@ def _remember_secrets(response: Response) -> None:
         if isinstance(item, dict) and isinstance(item.get("secret"), str):
             redactor.add(item["secret"])
 
-
-def _pause_for(response: Response) -> None:
-    values = response.headers.get("retry-after") or ["1"]
-    try:
-        delay = min(float(values[0]), MAX_RATE_LIMIT_PAUSE)
-    except ValueError:
-        delay = 1.0
-    with state.lock:
-        state.pause_until = max(state.pause_until, time.monotonic() + delay)
-
-
-def _wait_out_rate_limit() -> None:
-    """After a 429, later calls wait for Retry-After (bounded): the limit is not the contract."""
-    remaining = state.pause_until - time.monotonic()
-    if remaining > 0:
-        time.sleep(min(remaining, MAX_RATE_LIMIT_PAUSE))

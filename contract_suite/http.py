@@ -3,25 +3,25 @@
 Credentials are named, not passed: "token" (the main team), "other_team", "read_only" (a
 read-only token of the main team), "none" (no Authorization header) and "invalid" (a
 well-formed bearer token the target cannot know).
-429 answers are waited out per Retry-After, bounded, so a rate limit is never reported as
-a broken contract. Every webhook created through it is remembered for cleanup.
+Every request goes through the run's rate-limit governor (contract_suite/ratelimit.py): a
+429 is waited out per Retry-After within the run's budget and sent again, so a rate limit is
+never reported as a broken contract. Every webhook created through it is remembered, with
+the credentials that created it, for cleanup.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-import time
 from typing import Any, Literal
 
 import httpx
 
+from .ratelimit import RateGovernor, key_for
 from .target import API_PREFIX, Target
 
 Credentials = Literal["token", "other_team", "read_only", "none", "invalid"]
 INVALID_TOKEN = "aqid-contracts-invalid-token-0000000000"
-MAX_429_RETRIES = 5
-MAX_429_WAIT = 30.0  # seconds, in all, per request
 REQUEST_TIMEOUT = 30.0
 
 _CREATE_PATHS = {f"{prefix}/webhooks" for prefix in API_PREFIX.values()}
@@ -33,14 +33,18 @@ class MissingCredentials(Exception):
 
 
 class ApiClient:
-    def __init__(self, target: Target, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, target: Target, *, transport: httpx.BaseTransport | None = None,
+                 governor: RateGovernor | None = None) -> None:
         self.target = target
+        self.governor = governor or RateGovernor()
         self._http = httpx.Client(
             base_url=target.base_url, timeout=REQUEST_TIMEOUT, transport=transport,
             follow_redirects=False, headers={"Accept": "application/json"},
         )
         self._lock = threading.Lock()
-        self.created_ids: set[int] = set()  # webhooks created through this client, not yet deleted
+        # Webhooks created through this client and not yet deleted, by the credentials that
+        # created them: cleanup deletes each with its own team's token.
+        self.created: dict[Credentials, set[int]] = {}
         self.requests_sent = 0
 
     def auth_headers(self, credentials: Credentials) -> dict[str, str]:
@@ -64,49 +68,59 @@ class ApiClient:
     ) -> httpx.Response:
         """Send one request; `path` starts at the host root, e.g. /api/v2/webhooks."""
         all_headers = {**self.auth_headers(credentials), **(headers or {})}
-        waited = 0.0
-        for _ in range(MAX_429_RETRIES + 1):
+
+        def send_once() -> httpx.Response:
             response = self._http.request(
-                method, path, json=json, content=content, params=params, headers=all_headers
-            )
+                method, path, json=json, content=content, params=params, headers=all_headers)
             with self._lock:
                 self.requests_sent += 1
-            delay = retry_after(response)
-            if delay is None or waited + delay > MAX_429_WAIT:
-                break
-            time.sleep(delay)
-            waited += delay
+            return response
+
+        response = self.governor.send(
+            key_for(all_headers.get("Authorization")), send_once,
+            lambda r: (r.status_code, r.headers))  # type: ignore[attr-defined]
+        assert isinstance(response, httpx.Response)
         self._remember(method.upper(), path, credentials, response)
         return response
 
-    def _remember(self, method: str, path: str, credentials: str, response: httpx.Response) -> None:
-        if credentials not in ("token", "read_only"):
-            return  # only the main team's webhooks are ours to clean up (a read-only token
-            # is the main team's: what it wrongly managed to create is ours too)
+    @property
+    def created_ids(self) -> set[int]:
+        """The main team's webhooks created by this client (a read-only token is the main
+        team's: what it wrongly managed to create is ours too)."""
+        return self.created.get("token", set()) | self.created.get("read_only", set())
+
+    @property
+    def owned_ids(self) -> set[int]:
+        """Every webhook this client saw created, by any of the run's credentials."""
         with self._lock:
-            if method == "POST" and path in _CREATE_PATHS and response.status_code == 201:
-                webhook_id = _json_id(response)
-                if webhook_id is not None:
-                    self.created_ids.add(webhook_id)
-            elif (
-                method == "DELETE"
-                and (match := _WEBHOOK_PATH.match(path))
-                and response.status_code in (200, 204, 404)
-            ):
-                self.created_ids.discard(int(match.group(1)))
+            return set().union(*self.created.values()) if self.created else set()
+
+    def remember_created(self, webhook_id: int, credentials: Credentials = "token") -> None:
+        with self._lock:
+            self.created.setdefault(credentials, set()).add(webhook_id)
+
+    def forget_created(self, webhook_id: int) -> None:
+        with self._lock:
+            for ids in self.created.values():
+                ids.discard(webhook_id)
+
+    def _remember(self, method: str, path: str, credentials: Credentials,
+                  response: httpx.Response) -> None:
+        if credentials in ("none", "invalid"):
+            # A create that a faulty target accepted without a valid token cannot be
+            # attributed to a team we hold a token for; the tag sweep still finds it.
+            return
+        if method == "POST" and path in _CREATE_PATHS and response.status_code == 201:
+            webhook_id = _json_id(response)
+            if webhook_id is not None:
+                self.remember_created(webhook_id, credentials)
+        elif (method == "DELETE" and (match := _WEBHOOK_PATH.match(path))
+              and response.status_code in (200, 204, 404)):
+            with self._lock:
+                self.created.get(credentials, set()).discard(int(match.group(1)))
 
     def close(self) -> None:
         self._http.close()
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds to wait before retrying a 429, or None when the response is not a 429."""
-    if response.status_code != 429:
-        return None
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "1")))
-    except ValueError:
-        return 1.0
 
 
 def _json_id(response: httpx.Response) -> int | None:

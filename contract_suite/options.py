@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from .profiles import PROFILES
+from .ratelimit import DEFAULT_BUDGET
 
 API_VERSION_CHOICES = ("v1", "v2", "both")
 
@@ -47,6 +48,7 @@ class Options:
     allow_production: bool
     receiver_port: int = 0  # 0: any free port
     read_only_token: str | None = None
+    rate_limit_budget: float = DEFAULT_BUDGET  # seconds of 429 waiting per process
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -65,6 +67,11 @@ def add_options(parser: pytest.Parser) -> None:
                     help="seed for reproducible generation (default: a new one, printed)")
     group.addoption("--allow-production", dest="aqid_allow_production", action="store_true",
                     default=False, help="permit the production host (with --read-only only)")
+    group.addoption("--rate-limit-budget", dest="aqid_rate_limit_budget", default=None,
+                    metavar="SECONDS",
+                    help="most seconds a test process spends waiting out the target's rate "
+                         f"limit (default {DEFAULT_BUDGET:.0f}); cleanup gets its own "
+                         "[env AQID_RATE_LIMIT_BUDGET]")
     parser.addini("aqid_api_version", help="default for --api-version", default=None)
     parser.addini("aqid_profile", help="default for --profile", default=None)
 
@@ -91,6 +98,8 @@ def resolve_options(config: pytest.Config) -> Options:
         raise pytest.UsageError(f"aqid-contracts: --profile {profile!r}: choose {choices}")
     base_url = strings["aqid_base_url"]
     receiver_port = _port(strings["aqid_receiver_port"])
+    budget = _budget(config.getoption("aqid_rate_limit_budget")
+                     or os.environ.get("AQID_RATE_LIMIT_BUDGET") or None)
     return Options(
         base_url=base_url.rstrip("/") if base_url else None,
         token=strings["aqid_token"],
@@ -103,7 +112,20 @@ def resolve_options(config: pytest.Config) -> Options:
         allow_production=bool(config.getoption("aqid_allow_production")),
         receiver_port=receiver_port,
         read_only_token=strings["aqid_read_only_token"],
+        rate_limit_budget=budget,
     )
+
+
+def _budget(value: str | None) -> float:
+    if value is None:
+        return DEFAULT_BUDGET
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise pytest.UsageError(f"aqid-contracts: --rate-limit-budget {value!r}: seconds >= 0")
+    return seconds
 
 
 def _port(value: str | None) -> int:

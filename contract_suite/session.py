@@ -25,6 +25,7 @@ from .http import ApiClient
 from .options import Options, resolve_options
 from .probe import ProbeFailure, probe_target, production_refusal, url_problem
 from .profiles import PROFILES, Profile
+from .ratelimit import RateGovernor
 from .redact import redactor
 from .target import API_PREFIX, Target, new_run_id
 
@@ -56,7 +57,8 @@ class SuiteSession:
         self.options = options
         self.profile: Profile = PROFILES[options.profile]
         self.seed = seed
-        self.api = ApiClient(target)
+        self.governor = RateGovernor(options.rate_limit_budget)
+        self.api = ApiClient(target, governor=self.governor)
         self.spec_dir = SPEC_DIR
         self._sandbox: dict[str, Any] | None = None
         self._sandbox_known = False

@@ -22,12 +22,12 @@ if schema_v1 is None or schema_v2 is None:
 
 @schema_v1.parametrize()
 def test_v1_operation(case):
-    case.call_and_validate()
+    generated.call_and_validate(case)
 
 
 @schema_v2.parametrize()
 def test_v2_operation(case):
-    case.call_and_validate()
+    generated.call_and_validate(case)
 
 
 TestV1Stateful = generated.stateful_test_case("v1")
