@@ -313,24 +313,54 @@ def _handler_for(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         timeout = _SOCKET_TIMEOUT
         server_version = "aqid-contracts-receiver"
+        # HTTP/1.1 so that a sender asking `Expect: 100-continue` (PHP curl, .NET) is told
+        # to go on at once instead of stalling; every answer still closes the connection.
+        protocol_version = "HTTP/1.1"
 
         def _handle(self) -> None:
-            length = self.headers.get("Content-Length")
-            if length is None and self.headers.get("Transfer-Encoding"):
-                return self._answer(Answer(411))  # deliveries carry Content-Length
-            try:
-                size = int(length or 0)
-            except ValueError:
-                return self._answer(Answer(400))
-            if size < 0 or size > receiver.max_body_bytes:
-                receiver.dropped += 1
-                return self._answer(Answer(413))  # not read: an oversize body is not kept
-            body = self.rfile.read(size)
-            headers = httpx.Headers(list(self.headers.items()))
+            chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+            if chunked:  # any correct sender may stream its body; keep the bytes it meant
+                body = self._read_chunked()
+                if body is None:
+                    receiver.dropped += 1
+                    return self._answer(Answer(413))
+            else:
+                try:
+                    size = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    return self._answer(Answer(400))
+                if size < 0 or size > receiver.max_body_bytes:
+                    receiver.dropped += 1
+                    return self._answer(Answer(413))  # not read: an oversize body is not kept
+                body = self.rfile.read(size)
+            # Header names are case-insensitive (httpx.Headers); a value's surrounding
+            # spaces and tabs are not part of it (RFC 9110 5.5), so they are dropped here.
+            headers = httpx.Headers([(k, v.strip(" \t")) for k, v in self.headers.items()])
             answer = receiver._record(self.command, self.path, headers, body)
             if answer.delay:
                 receiver._stopping.wait(answer.delay)
             self._answer(answer)
+
+        def _read_chunked(self) -> bytes | None:
+            """The de-chunked body, or None when it exceeds the cap (or is malformed)."""
+            parts: list[bytes] = []
+            total = 0
+            for _ in range(100_000):  # bounded: a chunk per iteration
+                line = self.rfile.readline(1024)
+                try:
+                    size = int(line.split(b";", 1)[0].strip(), 16)
+                except ValueError:
+                    return None
+                if size == 0:
+                    while self.rfile.readline(1024).strip():  # trailers, up to the blank line
+                        pass
+                    return b"".join(parts)
+                total += size
+                if total > receiver.max_body_bytes:
+                    return None
+                parts.append(self.rfile.read(size))
+                self.rfile.readline(1024)  # the CRLF after the chunk
+            return None
 
         def _answer(self, answer: Answer) -> None:
             try:

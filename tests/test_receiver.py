@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
 from collections.abc import Iterator
 
@@ -143,3 +144,54 @@ def test_a_programme_can_apply_to_some_requests_only(receiver: WebhookReceiver) 
                 for body in (b"ping", b"mine", b"ping", b"mine")]
     assert statuses == [204, 500, 204, 503]
     assert len(endpoint.wait(2, timeout=1, match=lambda r: b"mine" in r.body)) == 2
+
+
+def _raw(receiver: WebhookReceiver, request: bytes, *, pause_after_headers: float = 0.0) -> bytes:
+    """Send raw HTTP bytes (what httpx will not send) and return the raw answer."""
+    head, _, body = request.partition(b"\r\n\r\n")
+    port = int(receiver.local_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(head + b"\r\n\r\n")
+        answer = b""
+        if pause_after_headers:
+            conn.settimeout(pause_after_headers)
+            with contextlib.suppress(TimeoutError):
+                answer = conn.recv(1024)  # an interim "100 Continue", if the receiver sends one
+            conn.settimeout(5)
+        conn.sendall(body)
+        while chunk := conn.recv(4096):
+            answer += chunk
+    return answer
+
+
+def test_a_chunked_body_is_recorded_as_the_bytes_the_sender_meant(
+    receiver: WebhookReceiver,
+) -> None:
+    endpoint = receiver.endpoint("chunked")
+    body = b'{"trigger": {"alias": "ping"}}'
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:7], body[7:]))
+    answer = _raw(receiver, b"POST " + endpoint.path.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 204"), answer
+    (request,) = endpoint.wait(1, timeout=5)
+    assert request.body == body
+
+
+def test_a_sender_expecting_100_continue_is_told_to_go_on(receiver: WebhookReceiver) -> None:
+    endpoint = receiver.endpoint("expect")
+    answer = _raw(receiver, b"POST " + endpoint.path.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 2\r\nExpect: 100-continue\r\n\r\n{}",
+                  pause_after_headers=2.0)
+    assert answer.startswith(b"HTTP/1.1 100"), answer
+    assert b"204" in answer
+    assert endpoint.wait(1, timeout=5)[0].body == b"{}"
+
+
+def test_header_names_match_in_any_case_and_values_lose_surrounding_spaces(
+    receiver: WebhookReceiver,
+) -> None:
+    endpoint = receiver.endpoint("spaces")
+    _raw(receiver, b"POST " + endpoint.path.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+         b"x-aqid-SIGNATURE:   abc=  \t\r\nContent-Length: 0\r\n\r\n")
+    (request,) = endpoint.wait(1, timeout=5)
+    assert request.header("X-AQID-Signature") == "abc="
