@@ -152,7 +152,8 @@ class ContractItem(pytest.Item):
         unavailable = {"v1", "v2"} & marks - set(session.target.api_versions)
         if unavailable:
             pytest.skip(f"API version(s) {', '.join(sorted(unavailable))} not selected")
-        run = ScenarioRun(session.api, session.target, self.spec, self.name)
+        run = ScenarioRun(session.api, session.target, self.spec, self.name,
+                          absent_id=getattr(session, "absent_webhook_id", None))
         try:
             run_scenario(run, self.scenario["steps"])
         except MissingCredentials as missing:

@@ -23,8 +23,9 @@ import yaml
 
 SCHEMA_PATH = Path(__file__).with_name("contract.schema.json")
 PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
-# Built-in placeholders: always defined, whatever the steps captured before.
-BUILTINS = frozenset({"run_id", "tagged_url", "base_url"})
+# Built-in placeholders: always defined, whatever the steps captured before. `absent_id` is
+# an id verified to answer 404 for the main team (SuiteSession.absent_webhook_id).
+BUILTINS = frozenset({"run_id", "tagged_url", "base_url", "absent_id"})
 STEP_KINDS = ("request", "walk_pages", "pause")
 
 
@@ -207,6 +208,8 @@ def step_kind(step: dict[str, Any]) -> str:
 def _check_semantics(path: str | Path, document: MarkedDict) -> None:
     for name, scenario in document["scenarios"].items():
         defined = set(BUILTINS)
+        # a capture made only in one `either` branch -> that branch (step index, branch index)
+        branch_of: dict[str, tuple[int, int]] = {}
         for index, step in enumerate(scenario["steps"], start=1):
             label = f"step {index} of scenario {name!r}"
             kinds = [kind for kind in STEP_KINDS if kind in step]
@@ -222,32 +225,98 @@ def _check_semantics(path: str | Path, document: MarkedDict) -> None:
                     f"{label}: `expect` belongs to a request step; a {kinds[0]} step "
                     "carries its own checks",
                 )
+            branch = _check_only_if(path, label, step, defined, branch_of)
+            _check_either(path, label, step.get("expect", {}))
+            available = {n for n in defined if n not in branch_of or branch_of[n] == branch}
             for value, line in _templated_values(step):
                 for placeholder in PLACEHOLDER.findall(value):
-                    if placeholder not in defined:
-                        known = ", ".join(sorted(defined))
-                        raise ContractFormatError(
-                            path, line,
-                            f"{label}: undefined placeholder {{{placeholder}}} (capture it in "
-                            f"an earlier step, or use one of: {known})",
-                        )
+                    _require_capture(path, line, label, placeholder, defined, available,
+                                     branch_of)
             for capture_name, line in _capture_names_used(step):
-                if capture_name not in defined:
-                    raise ContractFormatError(
-                        path, line,
-                        f"{label}: no capture named {capture_name!r} before this step "
-                        f"(captured so far: {', '.join(sorted(defined - BUILTINS)) or 'none'})",
-                    )
+                _require_capture(path, line, label, capture_name, defined, available,
+                                 branch_of, placeholder=False)
             for check, line in _checks(step):
                 if not set(check) - {"path"}:
                     raise ContractFormatError(
                         path, line, f"{label}: a body check needs a matcher besides `path` "
                         "(e.g. equals, type, regex; see contracts/README.md)",
                     )
-            defined |= set(step.get("capture", {}))
+            made = set(step.get("capture", {}))
+            defined |= made
+            for capture_name in made:
+                if branch is not None:
+                    branch_of[capture_name] = branch
+                else:
+                    branch_of.pop(capture_name, None)
+            for number, alternative in enumerate(step.get("expect", {}).get("either", [])):
+                for capture_name in alternative.get("capture", {}):
+                    defined.add(capture_name)
+                    branch_of[capture_name] = (index, number)
 
 
-_UNTEMPLATED_KEYS = frozenset({"regex", "has_key_matching", "capture", "reason"})
+def _check_only_if(path: str | Path, label: str, step: MarkedDict, defined: set[str],
+                   branch_of: dict[str, tuple[int, int]]) -> tuple[int, int] | None:
+    """The `either` branch a step with `only_if` runs in (None: it always runs)."""
+    if "only_if" not in step:
+        return None
+    wanted = step["only_if"]
+    line = step.key_lines.get("only_if", step.start_line)
+    if wanted not in branch_of:
+        made = ", ".join(sorted(branch_of)) or "none"
+        reason = ("is made on every path, so the step always runs; drop `only_if`"
+                  if wanted in defined else "is not captured before this step")
+        raise ContractFormatError(
+            path, line, f"{label}: only_if {wanted!r} {reason} (captures made in one `either` "
+            f"branch so far: {made})")
+    return branch_of[wanted]
+
+
+def _check_either(path: str | Path, label: str, expect: MarkedDict) -> None:
+    alternatives = expect.get("either")
+    if alternatives is None:
+        return
+    others = sorted(set(expect) - {"either"})
+    if others:
+        raise ContractFormatError(
+            path, expect.key_lines.get(others[0], expect.start_line),
+            f"{label}: `expect` with `either` holds nothing else (found: {', '.join(others)}); "
+            "move these into each alternative")
+    seen: dict[int, int] = {}
+    for number, alternative in enumerate(alternatives, start=1):
+        codes = alternative["status"]
+        for code in [codes] if isinstance(codes, int) else codes:
+            if code in seen:
+                raise ContractFormatError(
+                    path, alternative.key_lines.get("status", alternative.start_line),
+                    f"{label}: status {code} is in alternatives {seen[code]} and {number} of "
+                    "`either`; each status may pick one alternative only")
+            seen[code] = number
+
+
+def _require_capture(path: str | Path, line: int, label: str, name: str, defined: set[str],
+                     available: set[str], branch_of: dict[str, tuple[int, int]],
+                     placeholder: bool = True) -> None:
+    if name in available:
+        return
+    if name in defined:  # made, but only in one `either` branch
+        raise ContractFormatError(
+            path, line, f"{label}: {name!r} is captured only when one `either` alternative is "
+            f"taken (step {branch_of[name][0]}); add `only_if: {name}` to this step")
+    if placeholder:
+        known = ", ".join(sorted(available))
+        raise ContractFormatError(
+            path, line,
+            f"{label}: undefined placeholder {{{name}}} (capture it in an earlier step, or use "
+            f"one of: {known})",
+        )
+    raise ContractFormatError(
+        path, line,
+        f"{label}: no capture named {name!r} before this step "
+        f"(captured so far: {', '.join(sorted(available - BUILTINS)) or 'none'})",
+    )
+
+
+_UNTEMPLATED_KEYS = frozenset({"regex", "has_key_matching", "capture", "reason", "only_if"})
 
 
 def _walk(node: Any, line: int) -> Iterator[tuple[Any, int]]:
@@ -285,8 +354,11 @@ def _capture_names_used(step: Any, line: int = 0) -> Iterator[tuple[str, int]]:
 
 
 def _checks(step: MarkedDict) -> Iterator[tuple[dict[str, Any], int]]:
-    lists = [step.get("expect", {}).get("body")]
+    expect = step.get("expect", {})
+    lists = [expect.get("body")]
+    lists += [alternative.get("body") for alternative in expect.get("either", [])]
     lists.append(step.get("walk_pages", {}).get("each_item"))
+    lists.append(step.get("walk_pages", {}).get("each_own_item"))
     for checks in lists:
         if isinstance(checks, list):
             for check in checks:

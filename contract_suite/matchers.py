@@ -138,6 +138,23 @@ def webhook_view(webhook: Any) -> dict[str, Any] | None:
 
 
 _V2_NAMES = {"enabled": "is_enabled"}
+_INSTANT_FIELDS = ("created_at", "updated_at")
+
+
+def same_second(a: Any, b: Any) -> bool:
+    """The same instant to the second (brief, Room "fractional-seconds").
+
+    v1 may carry a fraction (`12:00:00.734+00:00`) where v2 shows whole seconds
+    (`12:00:00Z`): equal when both fall in the same second, or when one has no fraction and
+    the other is less than a second from it (a server may round rather than truncate).
+    Values that are not instants compare as they are.
+    """
+    if not (isinstance(a, datetime) and isinstance(b, datetime)):
+        return a == b
+    if a.replace(microsecond=0) == b.replace(microsecond=0):
+        return True
+    whole = a.microsecond == 0 or b.microsecond == 0
+    return whole and abs((a - b).total_seconds()) < 1
 
 
 def check_same_webhook(path: str, actual: Any, captured: Any, capture_name: str) -> None:
@@ -148,7 +165,9 @@ def check_same_webhook(path: str, actual: Any, captured: Any, capture_name: str)
     if mine is None:
         raise MatchFailure(path, "a v1 or v2 webhook", actual, "not a v1 or v2 webhook")
     for field, value in theirs.items():
-        if mine[field] != value:
+        same = same_second(mine[field], value) if field in _INSTANT_FIELDS else (
+            mine[field] == value)
+        if not same:
             name = _V2_NAMES.get(field, field) if "is_enabled" in actual else field
             name = "active" if field == "enabled" and "active" in actual else name
             raise MatchFailure(

@@ -7,6 +7,13 @@ promises across pages and concurrency cannot break: ascending ids (a later page 
 repeats or precedes an earlier one). "Each of our webhooks exactly once" can be broken by
 a concurrent delete shifting items across a page boundary, so the walk is retried a few
 times before a missing webhook counts as a failure.
+
+Links (brief, Room "links-form") may be absolute on another host name or relative, with
+their query parameters in any order: a link is judged by its path (resolved against the
+request's) and its query parameters as a set, never by host or exact string. A walk never
+follows a link: it asks the target (its base URL) for page 1, 2, … itself, so no request
+ever goes to a host a link names. Nothing here assumes an empty team or a small total
+(Room "foreign-data"): the walk ends at total_pages, bounded by max_pages.
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+LIST_PARAMETERS = frozenset({"page", "limit", "per_page", "enabled"})  # the documented ones
 
 
 @dataclass(frozen=True)
@@ -42,8 +51,12 @@ def page_items(body: Any) -> list[Any]:
     return data if isinstance(data, list) else []
 
 
-def page_problems(body: Any, query: Mapping[str, Any]) -> list[PageProblem]:
-    """What is wrong with one page, judged on that page alone and the query that asked."""
+def page_problems(body: Any, query: Mapping[str, Any],
+                  path: str | None = None) -> list[PageProblem]:
+    """What is wrong with one page, judged on that page alone and the query that asked.
+
+    `path`: the request's path (e.g. /api/v2/webhooks); links must resolve to it.
+    """
     found = envelope(body)
     if found is None:
         return [PageProblem("$", "a v1 or v2 paginated list", body, "not a list page")]
@@ -72,12 +85,12 @@ def page_problems(body: Any, query: Mapping[str, Any]) -> list[PageProblem]:
     if isinstance(current, int) and isinstance(pages, int):
         if current > pages and items:
             problems.append(PageProblem("$.data", [], f"{len(items)} items", "page past the end"))
-        problems += _link_problems(version, at, meta.get("links"), current, pages, query)
+        problems += _link_problems(version, at, meta.get("links"), current, pages, query, path)
     return problems
 
 
 def _link_problems(version: str, at: str, links: Any, current: int, pages: int,
-                   query: Mapping[str, Any]) -> list[PageProblem]:
+                   query: Mapping[str, Any], path: str | None) -> list[PageProblem]:
     where = f"{at}.links"
     single = {"v2": None, "v1": []}[version]
     if pages == 1:
@@ -97,13 +110,42 @@ def _link_problems(version: str, at: str, links: Any, current: int, pages: int,
             if url is not None:
                 problems.append(PageProblem(f"{where}.{key}", None, url, f"no {key} page"))
             continue
-        params = parse_qs(urlsplit(url).query) if isinstance(url, str) else None
-        wanted = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in query.items()}
-        wanted["page"] = str(page)
-        if params is None or any(params.get(k, [None])[0] != v for k, v in wanted.items()):
-            problems.append(PageProblem(f"{where}.{key}", f"a URL with query {wanted}", url,
+        # Unknown parameters are ignored by the server, so links need not keep them.
+        wanted = {**{k: v for k, v in query.items() if k in LIST_PARAMETERS}, "page": page}
+        if not link_points_at(url, wanted, path):
+            shown = {k: str(v).lower() if isinstance(v, bool) else str(v)
+                     for k, v in wanted.items()}
+            expected = f"a URL with query {shown}" + (f" (path {path})" if path else "")
+            problems.append(PageProblem(f"{where}.{key}", expected, url,
                                         f"{key} must point at page {page}, keeping the query"))
     return problems
+
+
+def link_points_at(url: Any, wanted: Mapping[str, Any], path: str | None = None) -> bool:
+    """Whether a pagination link asks for the `wanted` query (and `path`), in any form.
+
+    Absolute on any host or relative (resolved against `path`); parameters in any order;
+    parameters beyond `wanted` allowed; booleans as true/false or 1/0, integers by value.
+    """
+    if not isinstance(url, str) or not url:
+        return False
+    base = f"http://request.invalid{path or '/'}"
+    resolved = urlsplit(urljoin(base, url))
+    if path is not None and resolved.path.rstrip("/") != path.rstrip("/"):
+        return False
+    params: dict[str, list[str]] = {}
+    for name, value in parse_qsl(resolved.query, keep_blank_values=True):
+        params.setdefault(name, []).append(value)
+    return all(len(params.get(name, [])) == 1 and _same_param(params[name][0], value)
+               for name, value in wanted.items())
+
+
+def _same_param(given: str, wanted: Any) -> bool:
+    if isinstance(wanted, bool):
+        return given.lower() in (("true", "1") if wanted else ("false", "0"))
+    if isinstance(wanted, int) or (isinstance(wanted, str) and wanted.isdigit()):
+        return given.isdigit() and int(given) == int(wanted)
+    return given == str(wanted)
 
 
 @dataclass

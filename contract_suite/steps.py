@@ -4,6 +4,11 @@ A step that the API answers wrongly raises `StepFailure` (an AssertionError) hol
 everything the report prints: the step, the request (token masked), Received vs
 Expected and the JSON path. Every response is also checked against the spec operation it
 belongs to (spec_index), unless the step says `spec: {skip: <why>}`.
+
+Only the run's own items of a webhook list are judged for shape (brief, Room
+"foreign-data"): an item is the run's own when its url carries this run's tag or its id
+was captured by the scenario. Checks about the server's behaviour that hold for any data a
+team may hold (the `enabled` filter, isolation) still look at every item.
 """
 
 from __future__ import annotations
@@ -25,10 +30,11 @@ from .matchers import MISSING, MatchFailure, resolve, run_check
 from .pages import order_problem, page_items, page_problems, walk
 from .redact import mask, redactor
 from .spec_index import SpecIndex
-from .target import Target
+from .target import Target, is_tagged
 
 WALK_ATTEMPTS = 3  # a concurrent delete can shift one of ours across a page boundary
-_UNRENDERED = frozenset({"regex", "has_key_matching", "equals_capture", "same_webhook_as"})
+_UNRENDERED = frozenset({"regex", "has_key_matching", "equals_capture", "same_webhook_as",
+                         "only_if"})
 
 
 @dataclass
@@ -71,6 +77,9 @@ class ScenarioRun:
     spec: SpecIndex
     scenario: str
     captures: dict[str, Any] = field(default_factory=dict)
+    # SuiteSession.absent_webhook_id: an id verified to answer 404 (the `{absent_id}`
+    # placeholder); writes to "an unknown id" go there, never to a guessed id.
+    absent_id: Callable[[], int] | None = None
 
     def value_of(self, name: str) -> Any:
         if name == "tagged_url":  # fresh per use: two webhooks of one scenario never share it
@@ -79,7 +88,32 @@ class ScenarioRun:
             return self.target.run_id
         if name == "base_url":
             return self.target.base_url
+        if name == "absent_id" and name not in self.captures:
+            if self.absent_id is None:
+                raise RuntimeError("{absent_id} needs the suite session's absent_webhook_id() "
+                                   "(run the contract through the aqid-contracts plugin)")
+            return self.absent_id()
         return self.captures[name]
+
+    def own_ids(self) -> set[Any]:
+        """Ids this scenario captured: integers, and the `id` of captured objects."""
+        ids: set[Any] = set()
+        for value in self.captures.values():
+            if isinstance(value, dict):
+                value = value.get("id")
+            if isinstance(value, int) and not isinstance(value, bool):
+                ids.add(value)
+        return ids
+
+    def is_own(self, item: Any) -> bool:
+        """Whether a list item is one this run made (its tag in the url, or a captured id)."""
+        if not isinstance(item, dict):
+            return True  # not a webhook at all: judge it, so the spec names the problem
+        if is_tagged(item.get("url"), self.target.run_id):
+            return True
+        item_id = item.get("id")
+        return isinstance(item_id, int) and not isinstance(item_id, bool) and (
+            item_id in self.own_ids())
 
     def render(self, value: Any, *, key: str | None = None) -> Any:
         """Replace `{placeholders}`; regexes and capture names are left alone."""
@@ -104,6 +138,8 @@ def _as_text(value: Any) -> str:
 
 def run_scenario(run: ScenarioRun, steps: list[MarkedDict]) -> None:
     for index, step in enumerate(steps, start=1):
+        if "only_if" in step and step["only_if"] not in run.captures:
+            continue  # the branch that makes this capture was not taken (`either`)
         try:
             STEP_RUNNERS[step_kind(step)](run, step)
         except StepFailure as failure:
@@ -195,15 +231,9 @@ def _failer(record: RequestRecord, response: httpx.Response, prefix: str = "") -
 
 def run_request_step(run: ScenarioRun, step: MarkedDict) -> None:
     request = run.render(step["request"])
-    expect = step.get("expect", {})
     response, record = send(run, request)
     fail = _failer(record, response)
-    statuses = expect.get("status", list(range(200, 300)))
-    statuses = [statuses] if isinstance(statuses, int) else statuses
-    if response.status_code not in statuses:
-        raise fail("unexpected status", path="status",
-                   expected=statuses if "status" in expect else "2xx",
-                   received=response.status_code)
+    expect = _chosen_expectation(step.get("expect", {}), response.status_code, fail)
     check_against_spec(run, step, request, response, fail)
     for name, check in expect.get("headers", {}).items():
         _check_header(name, run.render(check), response, fail)
@@ -221,15 +251,41 @@ def run_request_step(run: ScenarioRun, step: MarkedDict) -> None:
                 raise fail(f"body check failed: {failure.detail}", path=failure.path,
                            expected=failure.expected, received=failure.received) from None
     if expect.get("pagination") == "consistent":
-        for problem in page_problems(body, request.get("query") or {}):
+        for problem in page_problems(body, request.get("query") or {}, request["path"]):
             raise fail(f"pagination is inconsistent: {problem.detail}", path=problem.path,
                        expected=problem.expected, received=problem.received)
-    for name, path in step.get("capture", {}).items():
+    for name, path in {**step.get("capture", {}), **expect.get("capture", {})}.items():
         value = resolve(body, path)
         if value is MISSING:
             raise fail(f"cannot capture {name!r}: nothing at {path}", path=path,
                        expected="a value to capture", received="nothing")
         run.captures[name] = value
+
+
+def _statuses(expect: Mapping[str, Any]) -> list[int]:
+    statuses = expect.get("status", list(range(200, 300)))
+    return [statuses] if isinstance(statuses, int) else list(statuses)
+
+
+def _chosen_expectation(expect: Mapping[str, Any], status: int, fail: Fail) -> Mapping[str, Any]:
+    """The expectation that applies to this status: `expect`, or the `either` branch of it.
+
+    `either` lists alternatives a correct server may choose between (brief, Room), each with
+    its own status(es) and checks; the answer must fit one of them, judged by its status.
+    """
+    alternatives = expect.get("either")
+    if not alternatives:
+        if status not in _statuses(expect):
+            raise fail("unexpected status", path="status",
+                       expected=_statuses(expect) if "status" in expect else "2xx",
+                       received=status)
+        return expect
+    for alternative in alternatives:
+        if status in _statuses(alternative):
+            return alternative
+    allowed = [code for alternative in alternatives for code in _statuses(alternative)]
+    raise fail("unexpected status (none of the allowed alternatives)", path="status",
+               expected=allowed, received=status)
 
 
 def check_against_spec(run: ScenarioRun, step: Mapping[str, Any], request: Mapping[str, Any],
@@ -242,10 +298,20 @@ def check_against_spec(run: ScenarioRun, step: Mapping[str, Any], request: Mappi
         raise fail("the request matches no spec operation", path="request",
                    expected="a documented operation",
                    received=f"{request['method']} {request['path']}")
+    judge = run.is_own if lists_webhooks(operation.method, operation.template) else None
     for problem in run.spec.check_response(operation, response.status_code,
-                                           dict(response.headers), response.content):
+                                           dict(response.headers), response.content,
+                                           judge_item=judge):
         raise fail(f"the response does not conform to the spec: {operation}",
                    path=problem.where, expected=problem.documented, received=problem.received)
+
+
+def lists_webhooks(method: str, template: str) -> bool:
+    """A v1 or v2 webhook list: the one response that holds webhooks the run did not make.
+
+    (A delivery log belongs to one webhook, always the run's own.)
+    """
+    return method.upper() == "GET" and template.rstrip("/").endswith("/webhooks")
 
 
 def _check_header(name: str, check: Mapping[str, Any], response: httpx.Response,
@@ -303,11 +369,14 @@ def _walk_once(run: ScenarioRun, step: MarkedDict, spec: Mapping[str, Any],
                        received=response.status_code)
         check_against_spec(run, step, request, response, fail)
         body = _body(response)
-        for problem in page_problems(body, query):
+        for problem in page_problems(body, query, spec["path"]):
             raise fail(f"pagination is inconsistent: {problem.detail}", path=problem.path,
                        expected=problem.expected, received=problem.received)
         for index, item in enumerate(page_items(body)):
-            for check in spec.get("each_item", []):
+            checks = list(spec.get("each_item", []))
+            if run.is_own(item):  # shape checks: only the run's own items (Room foreign-data)
+                checks += spec.get("each_own_item", [])
+            for check in checks:
                 try:
                     run_check(check, item, run.captures, base=f"$.data[{index}]")
                 except MatchFailure as failure:

@@ -138,8 +138,8 @@ def test_a_broken_api_prints_the_step_lines_and_received_vs_expected(
 @pytest.mark.parametrize(("contract", "message"), [
     (GOOD.replace("expect: {status: 201}", "expct: {status: 201}"),
      "contract file error: bad.contract.yaml:10: unknown key 'expct' at "
-     "scenarios.create-and-disable.steps[0] (allowed: capture, expect, name, pause, reason, "
-     "request, spec, walk_pages)"),
+     "scenarios.create-and-disable.steps[0] (allowed: capture, expect, name, only_if, pause, "
+     "reason, request, spec, walk_pages)"),
     (GOOD.replace("{path: $.is_enabled, equals: false}]", "{path: $.is_enabled, same: false}]"),
      "contract file error: bad.contract.yaml:15: unknown key 'same' at "
      "scenarios.create-and-disable.steps[1].expect.body[0] (allowed: each, equals, "
@@ -148,7 +148,7 @@ def test_a_broken_api_prints_the_step_lines_and_received_vs_expected(
     (GOOD.replace('"/api/v2/webhooks/{id}", json', '"/api/v2/webhooks/{webhook}", json'),
      "contract file error: bad.contract.yaml:13: step 2 of scenario 'create-and-disable': "
      "undefined placeholder {webhook} (capture it in an earlier step, or use one of: "
-     "base_url, id, run_id, tagged_url)"),
+     "absent_id, base_url, id, run_id, tagged_url)"),
     (GOOD.replace("method: PATCH", "method: PUT"),
      "contract file error: bad.contract.yaml:13: step 2 of scenario 'create-and-disable': "
      "PUT /api/v2/webhooks/{id} is not in the spec (documented methods: GET, PATCH, DELETE); "

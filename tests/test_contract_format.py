@@ -60,7 +60,7 @@ def test_unknown_key_names_the_line_and_the_allowed_keys() -> None:
     text = GOOD.replace("expect:\n          status: 201", "expct:\n          status: 201")
     assert error_of(text) == (
         "x.contract.yaml:10: unknown key 'expct' at scenarios.create-and-delete.steps[0] "
-        "(allowed: capture, expect, name, pause, reason, request, spec, walk_pages)"
+        "(allowed: capture, expect, name, only_if, pause, reason, request, spec, walk_pages)"
     )
 
 
@@ -84,8 +84,8 @@ def test_undefined_placeholder_names_what_is_defined() -> None:
     text = GOOD.replace('"/api/v2/webhooks/{id}"', '"/api/v2/webhooks/{webhook_id}"')
     assert error_of(text) == (
         "x.contract.yaml:15: step 2 of scenario 'create-and-delete': undefined placeholder "
-        "{webhook_id} (capture it in an earlier step, or use one of: base_url, id, run_id, "
-        "tagged_url)"
+        "{webhook_id} (capture it in an earlier step, or use one of: absent_id, base_url, id, "
+        "run_id, tagged_url)"
     )
 
 
