@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,9 +18,9 @@ from reference_server.config import Settings
 from reference_server.deliveries import Dispatcher
 from reference_server.ratelimit import RateLimitMiddleware
 from reference_server.responses import ApiError, json_response, route_not_found, settings_of
-from reference_server.seed import prepopulate
+from reference_server.seed import prepopulate, prepopulate_unusual
 from reference_server.server_errors import UnhandledErrorMiddleware, outermost_error
-from reference_server.store import Store
+from reference_server.store import UNUSUAL_INCIDENTALS, Incidentals, Store
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -76,9 +77,12 @@ class VariantsMiddleware:
 
 
 def create_app(settings: Settings) -> Starlette:
-    store = Store(settings.db_path)
+    store = Store(settings.db_path, UNUSUAL_INCIDENTALS if settings.has_variant("incidentals")
+                  else Incidentals())
     if settings.has_variant("prepopulated"):
         prepopulate(store, settings)
+    if settings.has_variant("prepopulated-unusual"):
+        prepopulate_unusual(store, settings)
     dispatcher = Dispatcher(store, settings)
 
     @asynccontextmanager
@@ -102,5 +106,7 @@ def create_app(settings: Settings) -> Starlette:
     app.add_middleware(UnhandledErrorMiddleware)  # a JSON 500 and a logged traceback
     if settings.variants & {"latency-50ms", "extra-headers"}:
         app.add_middleware(VariantsMiddleware, settings=settings)
+    if settings.has_variant("gzip"):  # room "representation": HTTP compression is allowed
+        app.add_middleware(GZipMiddleware, minimum_size=20)
     app.add_middleware(RateLimitMiddleware, settings=settings)  # added last: outermost
     return app

@@ -75,7 +75,7 @@ class Dispatcher:
         fault = self.settings.has_fault
         body = build_payload(hook, event, data,
                              with_trigger=not fault("payload-missing-trigger"))
-        delivery_id = str(uuid.uuid4())
+        delivery_id = str(self.store.incidentals.new_uuid())
         headers = {
             "Content-Length": str(len(body.encode("utf-8"))),
             "Host": _netloc(hook.url),

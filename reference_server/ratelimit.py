@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reference_server.auth import grant_from_header
 from reference_server.config import Settings
-from reference_server.responses import render_json
+from reference_server.responses import json_media_type, render_json
 
 
 class FixedWindowLimiter:
@@ -38,10 +38,21 @@ class FixedWindowLimiter:
         return allowed, self.limit - used, start + self.window
 
 
+UPSTREAM_LIMIT = (200, 60.0)  # the upstream example: X-RateLimit-Limit: 200 a minute
+
+
+def limit_and_window(settings: Settings) -> tuple[int, float]:
+    """The budget in force: --rate-limit/--rate-window, or under `rate-limited-200` the
+    upstream example whatever the options say (room "rate-limits": any limit is correct)."""
+    if settings.has_variant("rate-limited-200"):
+        return UPSTREAM_LIMIT
+    return settings.rate_limit, settings.rate_window
+
+
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app, self.settings = app, settings
-        self.limiter = FixedWindowLimiter(settings.rate_limit, settings.rate_window)
+        self.limiter = FixedWindowLimiter(*limit_and_window(settings))
 
     def _key(self, scope: Scope) -> str:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -78,7 +89,7 @@ class RateLimitMiddleware:
         body = render_json({"message": "Too Many Attempts."}, self.settings)
         extra: list[Any] = [(b"retry-after", str(retry_after).encode()),
                             (b"x-ratelimit-reset", str(math.ceil(reset_at)).encode()),
-                            (b"content-type", b"application/json"),
+                            (b"content-type", json_media_type(self.settings).encode()),
                             (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 429, "headers": [*headers, *extra]})
         await send({"type": "http.response.body", "body": body})

@@ -15,14 +15,35 @@ LOGGED_REQUEST_HEADERS = ("Content-Length", "Host", "User-Agent", "Content-Type"
                           "X-AQID-Signature", "X-AQID-Delivery-Id")
 
 
-def iso_z(stamp: float) -> str:
-    """v2 form: RFC 3339 UTC, seconds, `Z`."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(stamp)))
+def iso_z(stamp: float, fraction: int | None = None) -> str:
+    """v2 form: RFC 3339 UTC, seconds, `Z` (`fraction`: microseconds after the second)."""
+    return _iso(stamp, fraction, "Z")
 
 
-def iso_offset(stamp: float) -> str:
+def iso_offset(stamp: float, fraction: int | None = None) -> str:
     """v1 form: the same instant with a `+00:00` offset."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(int(stamp)))
+    return _iso(stamp, fraction, "+00:00")
+
+
+def _iso(stamp: float, fraction: int | None, zone: str) -> str:
+    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(stamp)))
+    return f"{seconds}{'' if fraction is None else f'.{fraction:06d}'}{zone}"
+
+
+def _webhook_fraction(hook: Webhook, settings: Settings) -> int | None:
+    """Room "fractional-seconds": v1 timestamps may carry a fraction (`fractional-seconds`).
+    The store keeps whole seconds, so the fraction is made up, the same for both stamps of
+    one webhook: v1 and v2 still show the same instant to the second."""
+    if not settings.has_variant("fractional-seconds"):
+        return None
+    return (hook.id * 7919 + 123_457) % 1_000_000
+
+
+def _sent_fraction(stamp: float, settings: Settings) -> int | None:
+    """`last_sent_at`, `sent_at`, `last_delivered_at`: the real fraction, under the variant."""
+    if not settings.has_variant("fractional-seconds"):
+        return None
+    return min(999_999, int((stamp - int(stamp)) * 1_000_000))
 
 
 def webhook_v2(hook: Webhook, settings: Settings) -> dict[str, Any]:
@@ -47,14 +68,15 @@ def webhook_v1(hook: Webhook, settings: Settings) -> dict[str, Any]:
         events = list(hook.events)
     stamp = iso_z if settings.has_fault("v1-timestamps-zulu") else iso_offset
     shift = 3600 if settings.has_fault("v1-timestamps-other-instant") else 0
+    fraction = _webhook_fraction(hook, settings)
     secret = hook.secret
     if settings.has_fault("v1-secret-differs"):  # well-formed, but not the signing key
         secret = hashlib.sha256(secret.encode()).hexdigest()
     body: dict[str, Any] = {
         "id": hook.id, "url": hook.url, "events": events,
         "active": hook.is_enabled != settings.has_fault("v1-active-inverted"),
-        "secret": secret, "created_at": stamp(hook.created_at - shift),
-        "updated_at": stamp(hook.updated_at - shift),
+        "secret": secret, "created_at": stamp(hook.created_at - shift, fraction),
+        "updated_at": stamp(hook.updated_at - shift, fraction),
     }
     if settings.has_fault("v1-active-missing"):
         del body["active"]
@@ -84,18 +106,19 @@ def _status(delivery: Delivery, settings: Settings) -> str | int:
 
 def delivery_v2(delivery: Delivery, settings: Settings) -> dict[str, Any]:
     payload = json.loads(delivery.body)
+    sent_at = iso_z(delivery.last_sent_at, _sent_fraction(delivery.last_sent_at, settings))
     return {
         "object": "webhook_delivery", "id": delivery.id, "uuid": delivery.uuid,
         "event": delivery.event, "attempts": delivery.attempts,
         "request": {
             "url": delivery.url, "method": "POST", "headers": _logged_headers(delivery),
             "body": {"uuid": delivery.uuid, "event": delivery.event,
-                     "sent_at": iso_z(delivery.last_sent_at), "data": payload.get("data")},
+                     "sent_at": sent_at, "data": payload.get("data")},
         },
         "response": {"status_code": _status(delivery, settings),
                      "headers": dict(delivery.response_headers),
                      "body": delivery.response_body},
-        "last_sent_at": iso_z(delivery.last_sent_at),
+        "last_sent_at": sent_at,
     }
 
 
@@ -109,5 +132,6 @@ def delivery_v1(delivery: Delivery, settings: Settings) -> dict[str, Any]:
         "response": {"headers": dict(delivery.response_headers),
                      "body": delivery.response_body},
         "attempts": delivery.attempts,
-        "last_delivered_at": iso_offset(delivery.last_sent_at),
+        "last_delivered_at": iso_offset(delivery.last_sent_at,
+                                        _sent_fraction(delivery.last_sent_at, settings)),
     }

@@ -25,14 +25,21 @@ def render_json(payload: Any, settings: Settings) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def json_media_type(settings: Settings) -> str:
+    """Room "representation": Content-Type parameters and case are free (`json-charset`)."""
+    return "application/json; charset=UTF-8" if settings.has_variant("json-charset") else (
+        "application/json")
+
+
 def settings_of(request: Request) -> Settings:
     return request.app.state.settings
 
 
 def json_response(request: Request, payload: Any, status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
-    return Response(render_json(payload, settings_of(request)), status_code=status,
-                    headers=headers, media_type="application/json")
+    settings = settings_of(request)
+    return Response(render_json(payload, settings), status_code=status, headers=headers,
+                    media_type=json_media_type(settings))
 
 
 class ApiError(Exception):

@@ -8,12 +8,13 @@ WAL keeps a restart cheap and the file consistent if the process is killed.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +72,30 @@ class Delivery:
     last_sent_at: float
 
 
+def uuid7() -> uuid.UUID:
+    """A version 7 UUID (RFC 9562): 48 bits of Unix milliseconds, then random bits."""
+    millis = time.time_ns() // 1_000_000 & ((1 << 48) - 1)
+    rand = int.from_bytes(os.urandom(10), "big")  # 80 bits: 12 for rand_a, 62 for rand_b
+    return uuid.UUID(int=millis << 80 | 0x7 << 76 | (rand >> 68) << 64 | 0b10 << 62
+                     | rand & ((1 << 62) - 1))
+
+
+@dataclass(frozen=True)
+class Incidentals:
+    """Room "incidentals": how new ids, uuids and secrets look. None of it is contract; the
+    `incidentals` variant swaps every one (ids 5, 12, 19..., uuid v7, `whsec_` secrets)."""
+
+    new_uuid: Callable[[], uuid.UUID] = uuid.uuid4
+    new_secret: Callable[[], str] = lambda: secrets.token_hex(32)
+    first_id: int | None = None  # None: SQLite's AUTOINCREMENT (1, 2, 3...)
+    id_step: int = 1
+
+
+UNUSUAL_INCIDENTALS = Incidentals(new_uuid=uuid7,
+                                  new_secret=lambda: "whsec_" + secrets.token_urlsafe(18),
+                                  first_id=5, id_step=7)
+
+
 def _webhook(row: sqlite3.Row) -> Webhook:
     return Webhook(row["id"], row["uuid"], row["team"], row["url"], json.loads(row["events"]),
                    bool(row["is_enabled"]), row["secret"], row["created_at"],
@@ -86,7 +111,8 @@ def _delivery(row: sqlite3.Row) -> Delivery:
 
 
 class Store:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, incidentals: Incidentals = Incidentals()) -> None:  # noqa: B008 - frozen
+        self.incidentals = incidentals
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -116,15 +142,23 @@ class Store:
         """`secret` and `created_at` are given only under the read-only-fields-honoured
         fault (and `now` by the prepopulated variant); otherwise the store makes them."""
         stamp = int(time.time()) if now is None else now
+        made = self.incidentals
         with self._tx() as db:
             cur = db.execute(
-                "INSERT INTO webhooks (uuid, team, url, events, is_enabled, secret, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (str(uuid.uuid4()), team, url, json.dumps(events), int(is_enabled),
-                 secrets.token_hex(32) if secret is None else secret,
+                "INSERT INTO webhooks (id, uuid, team, url, events, is_enabled, secret,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (self._next_id(db), str(made.new_uuid()), team, url, json.dumps(events),
+                 int(is_enabled), made.new_secret() if secret is None else secret,
                  stamp if created_at is None else created_at, stamp))
             row = db.execute("SELECT * FROM webhooks WHERE id = ?", (cur.lastrowid,)).fetchone()
         return _webhook(row)
+
+    def _next_id(self, db: sqlite3.Connection) -> int | None:
+        """None lets AUTOINCREMENT choose; otherwise first_id, then id_step past the last."""
+        if self.incidentals.first_id is None:
+            return None
+        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'webhooks'").fetchone()
+        return self.incidentals.first_id if row is None else row[0] + self.incidentals.id_step
 
     def get_webhook(self, webhook_id: int, team: str | None) -> Webhook | None:
         """The webhook if it exists and (unless team is None) belongs to `team`."""

@@ -19,7 +19,9 @@ from reference_server.validation import (
     events_string_errors,
     json_object_body,
     raise_if,
+    read_leniently,
     require,
+    stored_url,
     url_errors,
 )
 
@@ -31,16 +33,18 @@ async def _full_webhook_body(request: Request, fallback: dict[str, Any]) -> dict
 
     `fallback` fills in missing fields; it is empty except under the v1-put-partial and
     v1-create-active-optional faults."""
-    body = {**fallback, **await json_object_body(request)}
+    settings = settings_of(request)
+    body = read_leniently({**fallback, **await json_object_body(request)}, settings, "active",
+                          events_as_list=False)
     errors: Errors = require(body, REQUIRED)
-    if "url" in body and (messages := url_errors(body["url"])):
+    if "url" in body and (messages := url_errors(body["url"], settings)):
         errors["url"] = messages
     if "events" in body:
         errors.update(events_string_errors(body["events"]))
     if "active" in body and (messages := boolean_errors(body["active"], "active")):
         errors["active"] = messages
     raise_if(errors)
-    return {"url": body["url"], "events": body["events"].split(","),
+    return {"url": stored_url(body["url"], settings), "events": body["events"].split(","),
             "is_enabled": body["active"]}
 
 

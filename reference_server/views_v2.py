@@ -22,7 +22,9 @@ from reference_server.validation import (
     json_object_body,
     query_bool,
     raise_if,
+    read_leniently,
     require,
+    stored_url,
     url_errors,
 )
 
@@ -32,7 +34,7 @@ WRITABLE = ("url", "events", "is_enabled")
 def _url_errors(value: Any, settings: Settings) -> list[str]:
     if settings.has_fault("v2-url-any-string") and isinstance(value, str):
         return []
-    return url_errors(value)
+    return url_errors(value, settings)
 
 
 def _field_errors(fields: dict[str, Any], settings: Settings) -> Errors:
@@ -84,9 +86,10 @@ async def list_webhooks(request: Request) -> Response:
 async def create_webhook(request: Request) -> Response:
     grant = authenticate_writer(request)
     settings = settings_of(request)
-    body = await json_object_body(request)
+    body = read_leniently(await json_object_body(request), settings, "is_enabled",
+                          events_as_list=True)
     raise_if({**require(body, ("url", "events")), **_field_errors(body, settings)})
-    hook = webhooks.create(request, grant, body["url"], body["events"],
+    hook = webhooks.create(request, grant, stored_url(body["url"], settings), body["events"],
                            body.get("is_enabled", True), **_read_only_honoured(body, settings))
     status = 200 if settings.has_fault("v2-create-returns-200") else 201
     return json_response(request, webhook_v2(hook, settings), status)
@@ -105,7 +108,8 @@ async def update_webhook(request: Request) -> Response:
     grant = authenticate_writer(request)
     settings = settings_of(request)
     current = webhooks.find(request, grant)
-    body = await json_object_body(request)
+    body = read_leniently(await json_object_body(request), settings, "is_enabled",
+                          events_as_list=True)
     # Read-only and unknown fields are ignored; nothing writable left means nothing to do.
     fields = {name: body[name] for name in WRITABLE if name in body}
     honoured = _read_only_honoured(body, settings)
@@ -124,6 +128,8 @@ async def update_webhook(request: Request) -> Response:
     raise_if(errors)
     if settings.has_fault("patch-replaces-whole"):
         fields = {"events": ["*"], "is_enabled": True, **fields}
+    if "url" in fields:
+        fields["url"] = stored_url(fields["url"], settings)
     hook = webhooks.update(request, grant, **fields, **honoured)
     return json_response(request, webhook_v2(hook, settings))
 

@@ -10,11 +10,12 @@ from starlette.requests import Request
 from reference_server.config import Settings, TokenGrant
 from reference_server.deliveries import Dispatcher
 from reference_server.events import PING
-from reference_server.responses import settings_of, webhook_not_found
+from reference_server.responses import invalid, settings_of, webhook_not_found
 from reference_server.store import Store, Webhook
 
 PING_DATA = ["ping"]
-_ID = re.compile(r"[0-9]{1,18}")  # beyond SQLite's integer range it cannot exist anyway
+_ID = re.compile(r"[0-9]+")
+MAX_ID = 2**63 - 1  # SQLite's integer range; room "path-id-range": beyond it, 404 or 422
 
 
 def store_of(request: Request) -> Store:
@@ -32,7 +33,17 @@ def webhook_id(request: Request) -> int:
         return int(raw)  # the bug: "abc" raises ValueError, an unhandled 500
     if not _ID.fullmatch(raw):
         raise webhook_not_found()
+    if len(raw.lstrip("0")) > 19 or int(raw) > MAX_ID:  # cannot exist (length bounds int())
+        if settings_of(request).has_variant("huge-path-id-refused"):
+            raise invalid({"id": [f"The id must not be greater than {MAX_ID}."]})
+        raise webhook_not_found()
     return int(raw)
+
+
+def stored_events(events: list[str], settings: Settings) -> list[str]:
+    """Room "events-order": no order is promised; `events-reordered` keeps them reverse
+    sorted instead of as sent (in every view: v2, v1 string, payloads)."""
+    return sorted(events, reverse=True) if settings.has_variant("events-reordered") else events
 
 
 def listed_team(request: Request, grant: TokenGrant) -> str | None:
@@ -57,7 +68,8 @@ def create(request: Request, grant: TokenGrant, url: str, events: list[str],
            is_enabled: bool, **read_only: Any) -> Webhook:
     """`read_only` (secret, created_at) is non-empty only under read-only-fields-honoured."""
     settings = settings_of(request)
-    hook = store_of(request).create_webhook(grant.team, url, events, is_enabled, **read_only)
+    hook = store_of(request).create_webhook(grant.team, url, stored_events(events, settings),
+                                            is_enabled, **read_only)
     pings = hook.is_enabled or settings.has_fault("ping-on-disabled-create")
     if pings and not settings.has_fault("no-ping-on-create"):
         dispatcher_of(request).deliver(hook, PING, PING_DATA)
@@ -69,6 +81,8 @@ def update(request: Request, grant: TokenGrant, *, url: str | None = None,
            **read_only: Any) -> Webhook:
     """Apply the changes; re-enabling (false -> true) pings the webhook."""
     settings: Settings = settings_of(request)
+    if events is not None:
+        events = stored_events(events, settings)
     result = store_of(request).update_webhook(
         webhook_id(request), grant.team, url=url, events=events, is_enabled=is_enabled,
         persist=not settings.has_fault("update-not-stored"),

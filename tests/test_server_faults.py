@@ -16,6 +16,7 @@ import pytest
 from reference_server.config import Settings
 from reference_server.faults import AREAS, FAULTS, OPERATIONS, VARIANTS
 from reference_server.signing import sign, verify
+from tests import test_server_room
 from tests.server_helpers import (
     AUTH_A,
     AUTH_B,
@@ -37,7 +38,8 @@ def test_settings_refuse_unknown_names_and_typos_in_hooks(tmp_path: Path) -> Non
 
 
 def test_every_catalogue_entry_has_a_test_below() -> None:
-    tested = {name for name in globals() if name.startswith("test_")}
+    # The Room's variants are tested in tests/test_server_room.py.
+    tested = {name for name in [*globals(), *vars(test_server_room)] if name.startswith("test_")}
     for name in [*FAULTS, *VARIANTS]:
         assert f"test_{name.replace('-', '_')}" in tested, name
 
@@ -379,6 +381,10 @@ def test_v2_events_duplicates_accepted(tmp_path: Path) -> None:
 
     assert contrast(tmp_path, "v2-events-duplicates-accepted", probe) == (
         (422, None), (201, ["form.sent", "form.sent"]))
+    # Accepting duplicates is room (lenient-encodings); returning the repeat is the fault.
+    (tmp_path / "lenient").mkdir()
+    with client(tmp_path / "lenient", variants={"lenient-encodings"}) as api:
+        assert probe(api) == (201, ["form.sent"])
 
 
 def test_v2_empty_patch_accepted(tmp_path: Path) -> None:

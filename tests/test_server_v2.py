@@ -118,8 +118,13 @@ def test_body_over_64_kib_is_413(tmp_path: Path) -> None:
 @pytest.mark.parametrize("body,field", [
     ({"events": ["*"]}, "url"),
     ({"url": "ftp://hooks.invalid/x", "events": ["*"]}, "url"),
-    ({"url": "https://hooks.invalid/a b", "events": ["*"]}, "url"),
-    ({"url": "https://" + "a" * 2050 + ".invalid", "events": ["*"]}, "url"),
+    ({"url": "/relative/path", "events": ["*"]}, "url"),
+    ({"url": "hooks.invalid/no-scheme", "events": ["*"]}, "url"),
+    ({"url": "https://", "events": ["*"]}, "url"),
+    ({"url": "https:hooks.invalid/no-slashes", "events": ["*"]}, "url"),
+    ({"url": "https://[::1/unclosed", "events": ["*"]}, "url"),
+    ({"url": "https://hooks.invalid:99999/port", "events": ["*"]}, "url"),
+    ({"url": "https://hooks.invalid/new\nline", "events": ["*"]}, "url"),
     ({"url": 5, "events": ["*"]}, "url"),
     ({"url": SAFE_URL}, "events"),
     ({"url": SAFE_URL, "events": []}, "events"),
@@ -212,7 +217,8 @@ def test_single_page_has_null_links_and_past_the_end_is_empty(tmp_path: Path) ->
                                          ("page=1.5", "page"), ("page=", "page"),
                                          ("limit=0", "limit"), ("limit=101", "limit"),
                                          ("limit=-1", "limit"), ("enabled=yes", "enabled"),
-                                         ("enabled=", "enabled")])
+                                         ("enabled=", "enabled"), ("enabled=1", "enabled"),
+                                         ("page=+1", "page"), ("limit=05", "limit")])
 def test_bad_query_values_are_422_naming_the_parameter(tmp_path: Path, query: str,
                                                        field: str) -> None:
     with client(tmp_path) as api:
@@ -224,7 +230,7 @@ def test_enabled_filter(tmp_path: Path) -> None:
     with client(tmp_path) as api:
         on = create_v2(api)["id"]
         off = create_v2(api, is_enabled=False)["id"]
-        for query, expected in [("true", [on]), ("1", [on]), ("false", [off]), ("0", [off])]:
+        for query, expected in [("true", [on]), ("false", [off])]:  # 1/0: lenient-encodings
             data = api.get(f"/api/v2/webhooks?enabled={query}", headers=AUTH_A).json()["data"]
             assert [item["id"] for item in data] == expected
 
