@@ -7,10 +7,15 @@
 
 For each target (clean server, each fault in reference_server/faults.py, each benign
 variant) it starts a reference server, runs `pytest contracts` against it (CI profile,
-fixed seed, hard timeout) and reads the JUnit file. Prints the table and the score, writes
-results/selftest.json and results/selftest.md (JUnit files in results/selftest-junit/).
-Exit 0 when every fault is caught, the clean run passes and no variant is flagged; 1
-otherwise; 2 on a usage error.
+fixed seed, hard timeout) and reads the JUnit file. The rate-limited target
+(rate-limited-200) runs with its own profile and timeout. With the whole catalogue (or
+--integrity) come the integrity runs: a pre-populated server snapshotted through the API
+before and after a full run and after runs interrupted by SIGINT; a changed, missing or
+left-over webhook, or a wrong exit code, is a finding (contract_suite/selftest/integrity.py).
+Prints the table and the score, writes results/selftest.json and results/selftest.md
+(JUnit files in results/selftest-junit/). Exit 0 when every fault is caught, the clean run
+passes, no variant is flagged and no integrity run has a finding; 1 otherwise; 2 on a
+usage error.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from contract_suite.profiles import PROFILES  # noqa: E402
 from contract_suite.selftest.catalogue import SelectionError, select  # noqa: E402
 from contract_suite.selftest.runs import ROOT, RunSettings, SuiteRun, run_many  # noqa: E402
 from contract_suite.selftest.verdicts import (  # noqa: E402
@@ -49,7 +55,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--variants", help="comma-separated benign variant names (default: all)")
     parser.add_argument("--quick", action="store_true", help="a representative slice only")
     parser.add_argument("--no-clean", action="store_true", help="skip the clean-server run")
-    parser.add_argument("--profile", default="ci", choices=("smoke", "ci", "thorough"))
+    parser.add_argument("--profile", default="ci", choices=tuple(PROFILES))
+    parser.add_argument("--integrity", action=argparse.BooleanOptionalAction, default=None,
+                        help="the integrity runs (default: with the whole catalogue only)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
                         help=f"suite runs side by side (default {DEFAULT_JOBS})")
@@ -77,11 +85,56 @@ def progress_line(run: SuiteRun, done: int, total: int) -> str:
            f"({run.seconds:.1f} s){by}"
 
 
+INFO_SHOWN = 3  # informational findings listed per integrity run (the JSON has all)
+FAILING_SHOWN = 12  # failing findings listed per integrity run
+
+
+def integrity_markdown(runs: list[SuiteRun]) -> str:
+    """Per integrity run: what it compared, its failing findings, its informational ones."""
+    lines: list[str] = []
+    for run in runs:
+        if run.target.kind != "integrity":
+            continue
+        how = (f"SIGINT {run.target.interrupt_after:.0f} s after the first test"
+               + (f" ({run.interrupted_at:.0f} s after start)" if run.interrupted_at else "")
+               if run.target.interrupt_after else "full run") + (f", -n {run.target.xdist_workers}"
+                                   if run.target.xdist_workers else "")
+        result = run.integrity
+        if result is None:
+            lines.append(f"- **{run.target.name}** ({how}): {verdict(run)}: "
+                         f"{run.problem or 'no result'}")
+            continue
+        lines.append(f"- **{run.target.name}** ({how}, variant {', '.join(run.target.variants)},"
+                     f" exit code {run.exit_code}, {run.seconds:.1f} s): {verdict(run)}; "
+                     f"{result.webhooks_before} webhooks before, {result.webhooks_after} after; "
+                     f"{len(result.failing)} failing, {len(result.informational)} "
+                     "informational finding(s)")
+        lines += [f"  - {finding.line()}" for finding in result.failing[:FAILING_SHOWN]]
+        if len(result.failing) > FAILING_SHOWN:
+            lines.append(f"  - … {len(result.failing) - FAILING_SHOWN} more failing in "
+                         "selftest.json")
+        info = result.informational
+        lines += [f"  - (info) {finding.line()}" for finding in info[:INFO_SHOWN]]
+        if len(info) > INFO_SHOWN:
+            lines.append(f"  - (info) … {len(info) - INFO_SHOWN} more in selftest.json")
+    return "\n".join(lines)
+
+
+def special_markdown(runs: list[SuiteRun]) -> str:
+    """Runs with their own settings (the rate-limited target): profile, timeout, wall time."""
+    return "\n".join(
+        f"- **{run.target.name}**: {verdict(run)}; profile `{run.profile}`, limit "
+        f"{run.target.rate_limit} requests per {run.target.rate_window or 60:.0f} s, timeout "
+        f"{run.target.timeout:.0f} s; wall time {run.seconds:.0f} s"
+        + (f"; {run.requests} requests" if run.requests is not None else "")
+        for run in runs if run.target.rate_limit is not None)
+
+
 def details_markdown(runs: list[SuiteRun]) -> str:
     """Per run that failed or erred: every failing test and the first line of why."""
     lines: list[str] = []
     for run in runs:
-        if run.outcome == "pass":
+        if run.outcome == "pass" or run.target.kind == "integrity":
             continue
         lines.append(f"- **{run.target.name}** ({run.target.kind}, {verdict(run)}, "
                      f"seed {run.seed}):")
@@ -105,7 +158,7 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     try:
         targets = select(args.faults, args.variants, quick=args.quick,
-                         with_clean=not args.no_clean)
+                         with_clean=not args.no_clean, integrity=args.integrity)
     except SelectionError as exc:
         print(f"selftest: {exc}", file=sys.stderr)
         return 2
@@ -137,6 +190,9 @@ def main(argv: list[str]) -> int:
         f"How: {how}.", table, result.line(),
         "Median time to first failure (caught faults): "
         + (f"{median:.1f} s" if median is not None else "n/a"),
+        *(["## Rate-limited target", special] if (special := special_markdown(runs)) else []),
+        *(["## Integrity: nothing touched, nothing left behind", checks]
+          if (checks := integrity_markdown(runs)) else []),
         "## Failing tests per run", details_markdown(runs)]) + "\n"
     meta = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "command": ["scripts/selftest.py", *argv], "profile": args.profile,
@@ -150,8 +206,13 @@ def main(argv: list[str]) -> int:
     print()
     print(result.line())
     print(f"wall time {wall:.0f} s; written {args.results / 'selftest.md'} and selftest.json")
+    checks = integrity_markdown(runs)
+    if checks:
+        print(f"\n{checks}")
     for run in runs:
-        if run.outcome == "error" and run.output_tail:
+        if run.target.kind == "integrity" and verdict(run) == "ok":
+            continue  # an interrupted run's output is expected to be an interrupted run's
+        if (run.outcome == "error" or verdict(run) == "BAD EXIT") and run.output_tail:
             print(f"\n--- {run.target.name}: last lines of the suite's output ---\n"
                   f"{run.output_tail}")
     return exit_status(runs)

@@ -175,14 +175,65 @@ def test_table_names_at_most_three_tests_and_json_has_all() -> None:
 
 
 def test_selection_reads_the_catalogue_at_run_time() -> None:
-    everything = catalogue.select(None, None)
-    assert [t.name for t in everything] == ["clean", *FAULTS, *VARIANTS]
+    everything = catalogue.select(None, None, integrity=False)
+    rate_limited = [] if catalogue.RATE_LIMITED in VARIANTS else [catalogue.RATE_LIMITED]
+    assert [t.name for t in everything] == ["clean", *FAULTS, *VARIANTS, *rate_limited]
     first = next(iter(FAULTS))
     assert [t.name for t in catalogue.select(first, None)] == ["clean", first]
     assert all(t.name in FAULTS or t.name in VARIANTS or t.name == "clean"
                for t in catalogue.quick_targets())
     with pytest.raises(catalogue.SelectionError, match="unknown fault.*no-such-fault"):
         catalogue.select("no-such-fault", None)
+
+
+def test_the_whole_catalogue_brings_the_integrity_runs_and_a_named_slice_does_not() -> None:
+    if catalogue.integrity_variant() is None:
+        pytest.skip("no pre-populated variant in reference_server/faults.py")
+    kinds = [t.kind for t in catalogue.select(None, None)]
+    assert kinds.count("integrity") == len(catalogue.INTERRUPTS) + 1
+    assert kinds[-kinds.count("integrity"):] == ["integrity"] * kinds.count("integrity")
+    assert "integrity" not in [t.kind for t in catalogue.select("", "reordered-keys")]
+    assert "integrity" not in [t.kind for t in catalogue.select(None, None, quick=True)]
+    forced = catalogue.select("", "", with_clean=False, integrity=True)
+    assert [t.kind for t in forced] == ["integrity"] * (len(catalogue.INTERRUPTS) + 1)
+
+
+def test_the_rate_limited_target_gets_its_own_profile_timeout_and_limit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    target = next(t for t in catalogue.variant_targets() if t.name == catalogue.RATE_LIMITED)
+    assert target.kind == "variant" and target.timeout == catalogue.RATE_LIMITED_TIMEOUT
+    assert (target.rate_limit, target.rate_window) == (200, 60.0)
+    assert target.variants == ((catalogue.RATE_LIMITED,) if catalogue.RATE_LIMITED in VARIANTS
+                               else ())
+    settings = target.settings_for(RunSettings(profile="ci", timeout=300.0, seed=3))
+    assert (settings.profile, settings.timeout, settings.seed) == (
+        catalogue.rate_limited_profile(), 900.0, 3)
+    from contract_suite import profiles
+
+    monkeypatch.setattr(profiles, "PROFILES", {k: v for k, v in profiles.PROFILES.items()
+                                               if k != "staging"})
+    monkeypatch.setattr(catalogue, "PROFILES", profiles.PROFILES)
+    assert catalogue.rate_limited_profile() == "smoke"  # until the lead's `staging` lands
+    named = catalogue.select("", catalogue.RATE_LIMITED)
+    assert [t.name for t in named] == ["clean", catalogue.RATE_LIMITED]
+
+
+def test_longest_runs_start_first_and_results_keep_the_targets_order(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from contract_suite.selftest import runs as runs_module
+
+    started: list[str] = []
+
+    def fake(target: TargetSpec, settings: RunSettings) -> SuiteRun:
+        started.append(target.name)
+        return SuiteRun(target, settings.seed, 0, 0.0)
+
+    monkeypatch.setattr(runs_module, "run_suite_against", fake)
+    targets = [TargetSpec("clean", "clean"), TargetSpec("slow", "variant", timeout=900.0),
+               TargetSpec("f", "fault")]
+    done = runs_module.run_many(targets, RunSettings(), jobs=1)
+    assert started == ["slow", "clean", "f"]
+    assert [run.target.name for run in done] == ["clean", "slow", "f"]
 
 
 def test_suite_command_uses_xdist_only_when_asked(tmp_path: Path) -> None:

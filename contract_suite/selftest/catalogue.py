@@ -3,14 +3,25 @@
 The catalogue is read from reference_server/faults.py when called (it grows while others
 work), never copied here. A selection names faults and variants; an unknown name is one
 line naming it and the known ones.
+
+Two kinds of target need more than a plain suite run:
+- the rate-limited target (`rate-limited-200`: 200 requests per 60 s per user per team,
+  room entry `rate-limits`) runs with a profile sized for such a limit (`staging`, else
+  `smoke`) and a generous timeout; the server is started with that limit whether or not
+  the variant is in the catalogue yet (then on the clean server);
+- the integrity runs (integrity.py): a pre-populated server snapshotted before and after
+  a full run and after runs interrupted by SIGINT at several points.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
+from contract_suite.profiles import PROFILES
 from reference_server import faults as catalogue
 
+from .integrity import IntegrityObserver
 from .runs import TargetSpec
 
 # A representative slice for --quick: a generated-test catch (status code), a delivery
@@ -34,10 +45,66 @@ def fault_targets(names: Iterable[str] | None = None) -> list[TargetSpec]:
     return [TargetSpec(name, "fault", faults=(name,)) for name in chosen]
 
 
+# -- the rate-limited target (room entry `rate-limits`) -------------------------------------
+RATE_LIMITED = "rate-limited-200"
+RATE_LIMIT, RATE_WINDOW = 200, 60.0  # the upstream example: X-RateLimit-Limit: 200
+RATE_LIMITED_TIMEOUT = 900.0  # a paced suite waits out whole windows
+
+
+def rate_limited_profile() -> str:
+    """`staging` (sized for a 200-a-minute limit) once it exists, else `smoke`."""
+    return "staging" if "staging" in PROFILES else "smoke"
+
+
+def rate_limited_target() -> TargetSpec:
+    variants = (RATE_LIMITED,) if RATE_LIMITED in catalogue.VARIANTS else ()
+    return TargetSpec(RATE_LIMITED, "variant", variants=variants,
+                      profile=rate_limited_profile(), timeout=RATE_LIMITED_TIMEOUT,
+                      rate_limit=RATE_LIMIT, rate_window=RATE_WINDOW)
+
+
+SPECIAL_VARIANTS = {RATE_LIMITED: rate_limited_target}
+
+
+def known_variants() -> list[str]:
+    """The catalogue's variants, plus the special ones it may not hold yet."""
+    return [*catalogue.VARIANTS, *(n for n in SPECIAL_VARIANTS if n not in catalogue.VARIANTS)]
+
+
 def variant_targets(names: Iterable[str] | None = None) -> list[TargetSpec]:
-    known = catalogue.VARIANTS
+    known = dict.fromkeys(known_variants())
     chosen = list(known) if names is None else _check(names, known, "variant")
-    return [TargetSpec(name, "variant", variants=(name,)) for name in chosen]
+    return [SPECIAL_VARIANTS[name]() if name in SPECIAL_VARIANTS
+            else TargetSpec(name, "variant", variants=(name,)) for name in chosen]
+
+
+# -- the integrity runs (integrity.py) -------------------------------------------------------
+INTEGRITY_VARIANTS = ("prepopulated-unusual", "prepopulated")  # the first in the catalogue
+# (seconds after the first test started, xdist workers): early, mid-run, later, and once
+# with two workers. Counted from the first test, not the process start: on a loaded
+# machine the start alone (imports, schema loading) can take longer than 25 s.
+INTERRUPTS = ((4.0, 0), (12.0, 0), (25.0, 0), (12.0, 2))
+
+
+def integrity_variant() -> str | None:
+    return next((name for name in INTEGRITY_VARIANTS if name in catalogue.VARIANTS), None)
+
+
+def integrity_targets() -> list[TargetSpec]:
+    """A full run and the interrupted runs, each on a fresh pre-populated server."""
+    variant = integrity_variant()
+    if variant is None:
+        raise SelectionError(f"the integrity check needs one of the variants "
+                             f"{', '.join(INTEGRITY_VARIANTS)} (reference_server/faults.py); "
+                             "none is there (run with --no-integrity)")
+    targets = [TargetSpec("integrity-full", "integrity", variants=(variant,),
+                          observer=functools.partial(IntegrityObserver, 0))]
+    for seconds, workers in INTERRUPTS:
+        name = f"integrity-sigint-{seconds:.0f}s" + (f"-n{workers}" if workers else "")
+        targets.append(TargetSpec(name, "integrity", variants=(variant,),
+                                  xdist_workers=workers, interrupt_after=seconds,
+                                  observer=functools.partial(IntegrityObserver, 2)))
+    return targets
 
 
 def quick_targets() -> list[TargetSpec]:
@@ -47,18 +114,23 @@ def quick_targets() -> list[TargetSpec]:
 
 
 def select(faults: str | None, variants: str | None, *, quick: bool = False,
-           with_clean: bool = True) -> list[TargetSpec]:
+           with_clean: bool = True, integrity: bool | None = None) -> list[TargetSpec]:
     """The targets for comma-separated `faults`/`variants` (None: all of that kind).
 
     Naming only faults runs no variants and vice versa; naming neither runs everything.
+    `integrity` None: the integrity runs come with the whole catalogue only (neither
+    named, not quick); True/False forces them on/off.
     """
-    if quick:
-        return quick_targets()
     named = faults is not None or variants is not None
+    if integrity is None:
+        integrity = not named and not quick
+    extra = integrity_targets() if integrity else []
+    if quick:
+        return quick_targets() + extra
     fault_names = _split(faults) if faults is not None else (None if not named else [])
     variant_names = _split(variants) if variants is not None else (None if not named else [])
     return (([clean()] if with_clean else []) + fault_targets(fault_names)
-            + variant_targets(variant_names))
+            + variant_targets(variant_names) + extra)
 
 
 def _split(text: str) -> list[str]:

@@ -4,6 +4,10 @@ Loaded by the self-test and the benchmark with `-p contract_suite.selftest.first
 and the file named in AQID_FIRST_FAILURE_FILE; it does nothing without that variable.
 Under xdist both a worker and the controller see the report: the first to create the file
 wins (O_EXCL), which is the earliest moment anyone knew.
+
+Likewise AQID_TESTS_STARTED_FILE gets the time the first test started: the integrity
+check's interrupts count their seconds from there, not from a process start that takes
+longer on a loaded machine.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import time
 import pytest
 
 ENV_VAR = "AQID_FIRST_FAILURE_FILE"
+STARTED_ENV_VAR = "AQID_TESTS_STARTED_FILE"
 
 
-def _record() -> None:
-    path = os.environ.get(ENV_VAR)
+def _record(variable: str = ENV_VAR) -> None:
+    path = os.environ.get(variable)
     if not path:
         return
     try:
@@ -31,6 +36,10 @@ def _record() -> None:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.failed:
         _record()
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    _record(STARTED_ENV_VAR)
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:

@@ -6,6 +6,12 @@ contracts take well under a second, no rate limit in reach), runs `pytest contra
 against it as a subprocess with a hard timeout, and reads the JUnit file back. The same
 function serves the self-test, the flake check and the benchmark, so their figures are
 measured the same way.
+
+A target may carry its own run settings (profile, timeout, rate limit: the rate-limited
+variant), an interrupt (SIGINT to the suite's process group after N seconds, as a Ctrl-C
+in a terminal sends it) and an observer called before and after the suite with the
+server's address and tokens (the integrity check's snapshots, contract_suite/selftest/
+integrity.py).
 """
 
 from __future__ import annotations
@@ -22,12 +28,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Protocol
 
 from contract_suite.redact import mask
 from reference_server.launcher import RunningServer, ServerStartError, start_reference_server
 
 from .first_failure import ENV_VAR as FIRST_FAILURE_ENV
-from .first_failure import read_first_failure
+from .first_failure import STARTED_ENV_VAR, read_first_failure
 from .junit import FailedTest, JunitError, read_junit
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -40,14 +47,37 @@ _REQUESTS_LINE = re.compile(r"^requests sent: (\d+)", re.MULTILINE)
 _USAGE_LINE = re.compile(r"^(?:ERROR: )?(aqid-contracts: .*)$", re.MULTILINE)
 
 
+class Observer(Protocol):
+    """Called around one suite run with the server's base URL and the run's tokens."""
+
+    def before(self, base_url: str, tokens: dict[str, str]) -> None: ...
+
+    def after(self, base_url: str, tokens: dict[str, str], run: SuiteRun) -> None: ...
+
+
 @dataclass(frozen=True)
 class TargetSpec:
-    """What to switch on in the reference server for one run."""
+    """What to switch on in the reference server for one run (and how to run it)."""
 
-    name: str  # "clean", or the fault / variant name
-    kind: str  # "clean" | "fault" | "variant"
+    name: str  # "clean", or the fault / variant name (integrity runs: a label)
+    kind: str  # "clean" | "fault" | "variant" | "integrity"
     faults: tuple[str, ...] = ()
     variants: tuple[str, ...] = ()
+    # Overrides of the batch's RunSettings for this target only (None: the batch's).
+    profile: str | None = None
+    timeout: float | None = None
+    xdist_workers: int | None = None
+    rate_limit: int | None = None  # requests per window (None: RATE_LIMIT, out of reach)
+    rate_window: float | None = None
+    interrupt_after: float | None = None  # SIGINT this many seconds after the first test
+    observer: Callable[[], Observer] | None = None  # a fresh observer per run
+
+    def settings_for(self, settings: RunSettings) -> RunSettings:
+        """The batch's settings with this target's overrides applied."""
+        changes: dict[str, Any] = {key: value for key, value in (
+            ("profile", self.profile), ("timeout", self.timeout),
+            ("xdist_workers", self.xdist_workers)) if value is not None}
+        return replace(settings, **changes) if changes else settings
 
 
 @dataclass(frozen=True)
@@ -57,6 +87,7 @@ class RunSettings:
     xdist_workers: int = 0  # 0: no xdist (one process)
     timeout: float = 600.0  # hard bound on the suite subprocess, seconds
     junit_dir: Path | None = None  # keep each run's JUnit file here (else a temp dir)
+    interrupt_grace: float = 90.0  # after a SIGINT, how long the suite may take to stop
 
 
 @dataclass
@@ -73,6 +104,9 @@ class SuiteRun:
     problem: str | None = None  # one line: why there is no (complete) result
     refused: str | None = None  # the suite's one-line refusal of the target (exit 4)
     output_tail: str = ""
+    profile: str | None = None  # the profile it ran with
+    interrupted_at: float | None = None  # seconds after the process start SIGINT was sent
+    integrity: Any = None  # integrity.IntegrityResult when the target had an observer
 
     @property
     def outcome(self) -> str:
@@ -102,7 +136,8 @@ def start_target(target: TargetSpec, folder: Path, tokens: dict[str, str]) -> Ru
     return start_reference_server(
         db_path=folder / "reference.sqlite3", tokens=token_grants(tokens), faults=target.faults,
         variants=target.variants, retry_delays=RETRY_DELAYS, timeout=DELIVERY_TIMEOUT,
-        rate_limit=RATE_LIMIT, sandbox=True)
+        rate_limit=target.rate_limit or RATE_LIMIT, rate_window=target.rate_window,
+        sandbox=True)
 
 
 # Tokens travel in the suite's environment variables, not on its command line (which
@@ -129,6 +164,7 @@ def suite_command(base_url: str, settings: RunSettings, junit_path: Path) -> lis
 
 
 def run_suite_against(target: TargetSpec, settings: RunSettings) -> SuiteRun:
+    settings = target.settings_for(settings)
     with tempfile.TemporaryDirectory(prefix=f"aqid-selftest-{target.name[:40]}-") as tmp:
         folder = Path(tmp)
         junit_path = (settings.junit_dir / f"{target.name}.xml" if settings.junit_dir
@@ -142,7 +178,13 @@ def run_suite_against(target: TargetSpec, settings: RunSettings) -> SuiteRun:
             return SuiteRun(target, settings.seed, None, time.monotonic() - started,
                             problem=f"server did not start: {exc}")
         try:
-            return _run(target, settings, server.base_url, tokens, junit_path, folder)
+            observer = target.observer() if target.observer else None
+            if observer is not None:
+                observer.before(server.base_url, tokens)
+            run = _run(target, settings, server.base_url, tokens, junit_path, folder)
+            if observer is not None:
+                observer.after(server.base_url, tokens, run)
+            return run
         finally:
             server.stop()
 
@@ -151,25 +193,30 @@ def _run(target: TargetSpec, settings: RunSettings, base_url: str, tokens: dict[
          junit_path: Path, folder: Path) -> SuiteRun:
     marker = folder / "first-failure"
     env = suite_env(tokens, marker)
+    started_marker = folder / "tests-started"
+    env[STARTED_ENV_VAR] = str(started_marker)
     command = suite_command(base_url, settings, junit_path)
     wall_start, started = time.time(), time.monotonic()
     # Own session: a timeout kills the whole group (pytest and its xdist workers).
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    interrupted_at: float | None = None
     try:
-        output, _ = process.communicate(timeout=settings.timeout)
-    except subprocess.TimeoutExpired:
+        output, interrupted_at = _wait(process, target.interrupt_after, settings,
+                                       started_marker)
+    except subprocess.TimeoutExpired as exc:
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
-        for token in tokens.values():
-            output = output.replace(token, mask(token))
+        after_sigint = target.interrupt_after is not None and exc.timeout != settings.timeout
+        bound = (f"did not stop within {settings.interrupt_grace:.0f} s of the SIGINT"
+                 if after_sigint else f"timed out after {settings.timeout:.0f} s")
         return SuiteRun(target, settings.seed, None, time.monotonic() - started,
-                        problem=f"timed out after {settings.timeout:.0f} s",
-                        output_tail=_tail(output))
+                        problem=bound, output_tail=_tail(_masked(output, tokens)),
+                        profile=settings.profile, interrupted_at=target.interrupt_after)
     seconds = time.monotonic() - started
-    for token in tokens.values():  # the suite masks its output; this is belt and braces
-        output = output.replace(token, mask(token))
-    run = SuiteRun(target, settings.seed, process.returncode, seconds, output_tail=_tail(output))
+    output = _masked(output, tokens)  # the suite masks its output; this is belt and braces
+    run = SuiteRun(target, settings.seed, process.returncode, seconds, output_tail=_tail(output),
+                   profile=settings.profile, interrupted_at=interrupted_at)
     found = _REQUESTS_LINE.search(output)
     run.requests = int(found.group(1)) if found else None
     failure_at = read_first_failure(marker)
@@ -187,6 +234,47 @@ def _run(target: TargetSpec, settings: RunSettings, base_url: str, tokens: dict[
     return run
 
 
+POLL = 0.25  # seconds between looks at the tests-started marker
+
+
+def _wait(process: subprocess.Popen[str], interrupt_after: float | None,
+          settings: RunSettings, started_marker: Path) -> tuple[str, float | None]:
+    """The suite's output once it ends, and when it was interrupted (None: it was not).
+
+    Without an interrupt: bounded by settings.timeout. With one: SIGINT to the whole
+    process group (pytest and its xdist workers, as a terminal's Ctrl-C) `interrupt_after`
+    seconds after the first test started (the marker file), then at most
+    settings.interrupt_grace more. Raises TimeoutExpired when a bound is passed (the
+    caller kills the group).
+    """
+    if interrupt_after is None:
+        return process.communicate(timeout=settings.timeout)[0], None
+    begin = time.monotonic()
+    deadline = begin + settings.timeout
+    due: float | None = None
+    while True:
+        now = time.monotonic()
+        if due is None and started_marker.exists():
+            due = now + interrupt_after
+        if now >= deadline:
+            raise subprocess.TimeoutExpired(process.args, settings.timeout)
+        if due is not None and now >= due:
+            break
+        try:  # collects output as it goes; returns once the suite ended by itself
+            return process.communicate(timeout=POLL)[0], None
+        except subprocess.TimeoutExpired:
+            continue
+    os.killpg(process.pid, signal.SIGINT)
+    sent = time.monotonic() - begin
+    return process.communicate(timeout=settings.interrupt_grace)[0], sent
+
+
+def _masked(output: str, tokens: dict[str, str]) -> str:
+    for token in tokens.values():
+        output = output.replace(token, mask(token))
+    return output
+
+
 def _tail(output: str, lines: int = 15) -> str:
     return "\n".join(output.strip().splitlines()[-lines:])
 
@@ -202,6 +290,9 @@ def run_many(targets: list[TargetSpec], settings: RunSettings, jobs: int,
     """
     plans = [(target, replace(settings, seed=seeds[i]) if seeds else settings)
              for i, target in enumerate(targets)]
+    # Longest first, so the slow ones (a rate-limited target) do not start last.
+    order = sorted(range(len(plans)),
+                   key=lambda i: -(plans[i][0].timeout or 0.0))
     deadline = time.monotonic() + budget if budget is not None else None
 
     def one(target: TargetSpec, plan: RunSettings) -> SuiteRun:
@@ -212,8 +303,7 @@ def run_many(targets: list[TargetSpec], settings: RunSettings, jobs: int,
 
     results: list[SuiteRun | None] = [None] * len(plans)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(one, target, plan): index
-                   for index, (target, plan) in enumerate(plans)}
+        futures = {pool.submit(one, *plans[index]): index for index in order}
         for future in as_completed(futures):
             run = future.result()
             results[futures[future]] = run
