@@ -206,8 +206,10 @@ class Dispatcher:
 
 
 def _netloc(url: str) -> str:
+    """The Host header: host and port as written, never the user info (it may hold a
+    password, and the log shows this header)."""
     try:
-        return urlsplit(url).netloc
+        return urlsplit(url).netloc.rpartition("@")[2]
     except ValueError:  # only the v2-url-any-string fault stores such a URL
         return host_as_written(url)
 

@@ -14,10 +14,25 @@ def host_as_written(url: str) -> str:
         return ""
 
 
+def _host_the_client_would_contact(url: str) -> str | None:
+    """The host httpx itself reads from `url` (None when it refuses the URL). The clean
+    server accepts any absolute http(s) URL (room "url-forms": user info, backslashes,
+    characters outside RFC 3986), so both parsers must agree before anything is sent."""
+    import httpx
+
+    try:
+        return httpx.URL(url).host.lower()
+    except (httpx.InvalidURL, ValueError, UnicodeError):
+        return None
+
+
 def refusal(url: str, allow_hosts: tuple[str, ...]) -> str | None:
     """None when the URL may be contacted, else why it may not (logged as the response)."""
     host = host_as_written(url)
-    if host in {allowed.lower() for allowed in allow_hosts}:
+    allowed = {name.lower() for name in allow_hosts}
+    if host in allowed and _host_the_client_would_contact(url) == host:
         return None
+    if host in allowed:
+        return f"delivery not sent: the URL's host is ambiguous (read as '{host}' here)"
     return (f"delivery not sent: host '{host}' is not in the allowed hosts"
             f" ({', '.join(allow_hosts)})")

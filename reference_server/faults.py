@@ -3,7 +3,10 @@
 A *fault* breaks one documented contract (API-BRIEF.md and spec/) in one small, named,
 deterministic way; the fault self-test switches each on and expects the contract suite to
 fail. A *variant* is a behaviour the contract leaves open (key order, page size, latency,
-extra fields...); the suite must stay green with it. The code asks
+extra fields...); the suite must stay green with it. For each entry of the brief's Room
+(contract_suite/room.py) one variant takes the other allowed choice from the clean server,
+so the self-test shows where the suite over-assumes (tests: tests/test_server_room.py).
+The code asks
 `settings.has_fault("name")` / `settings.has_variant("name")` at the one point where
 behaviour diverges, so a fault is a modifier, not a fork.
 

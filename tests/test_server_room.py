@@ -13,10 +13,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+from reference_server.egress import refusal
 from reference_server.pagination import MAX_INT32
 from reference_server.seed import MAIN_TEAM_COUNT, OTHER_TEAM_COUNT, UNUSUAL_URLS
 from reference_server.webhooks import MAX_ID
-from tests.server_helpers import AUTH_A, AUTH_B, AUTH_RO, SAFE_URL, client, create_v2, wait_idle
+from tests.server_helpers import (
+    AUTH_A,
+    AUTH_B,
+    AUTH_RO,
+    SAFE_URL,
+    client,
+    create_v2,
+    receiver,
+    wait_idle,
+)
 
 V2_HOOKS = "/api/v2/webhooks"
 V1_HOOKS = "/api/webhooks"
@@ -463,3 +473,24 @@ def test_a_429_under_rate_limited_200_is_json_with_the_documented_headers(
         assert 1 <= int(response.headers["Retry-After"]) <= 60
         reset = int(response.headers["X-RateLimit-Reset"])
         assert 0 < reset - datetime.now().timestamp() <= 61
+
+
+def test_a_user_info_url_reaches_loopback_and_its_password_stays_out_of_the_host_header(
+        tmp_path: Path) -> None:
+    with receiver() as sink, client(tmp_path) as api:
+        url = sink.url("/hook#part").replace("http://", "http://name:pass-word@")
+        hook = create_v2(api, url=url)
+        wait_idle(api)
+        [entry] = api.get(f"{V2_HOOKS}/{hook['id']}/deliveries", headers=AUTH_A).json()["data"]
+        assert entry["response"]["status_code"] == "204" and entry["request"]["url"] == url
+        assert entry["request"]["headers"]["Host"] == f"127.0.0.1:{sink.port}"
+        assert [received.path for received in sink.requests] == ["/hook"]
+
+
+def test_the_egress_guard_needs_both_parsers_to_agree_on_a_loopback_host() -> None:
+    allowed = ("127.0.0.1", "::1", "localhost")
+    assert refusal("http://127.0.0.1:9/x", allowed) is None
+    assert refusal("HTTP://[::1]:9/a b", allowed) is None
+    for url in ("http://127.0.0.1\\@hooks.invalid/", "http://hooks.invalid#@127.0.0.1/",
+                "http://hooks.invalid?@127.0.0.1/"):
+        assert refusal(url, allowed), url
