@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import secrets
+import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,10 @@ from .target import Target
 PRODUCTION_SETTINGS = {"retry_delays": [60, 120, 600, 900], "timeout": 5, "disable_after": 10}
 SLACK = 5.0  # seconds added to every wait: a busy target under -n 2 is slow, not wrong
 SETTLE = 1.0  # seconds to watch for deliveries that must NOT come (duplicates, misroutes)
+MIN_POLL = 0.2  # seconds between two polls of the target, at least (rate limits)
+MAX_POLL = 2.0  # ... and at most, so a slow schedule still polls a few times in SLACK
+MAX_POLLS = 60  # requests one poll loop may send, whatever the time allows
+LOG_PAGE = 100  # the largest page the brief allows: the default page size is not promised
 SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 EVENTS_NEED_SANDBOX = ("this contract triggers events through POST /_sandbox/events; the target "
                        "{target} has no /_sandbox (GET /_sandbox is not 200): only the reference "
@@ -65,6 +71,15 @@ class DeliveryTiming:
     @property
     def first_arrival(self) -> float:
         return self.timeout + SLACK
+
+    @property
+    def poll_interval(self) -> float:
+        """Seconds between polls of the target: half the shortest retry delay, bounded.
+
+        Room "rate-limits": polls are spaced (never under MIN_POLL) and counted (MAX_POLLS).
+        """
+        shortest = min(self.retry_delays, default=self.timeout)
+        return min(max(MIN_POLL, shortest / 2), MAX_POLL)
 
 
 @dataclass(frozen=True)
@@ -183,11 +198,34 @@ def subscribed_webhook(
         return Subscription(created["id"], _uuid_of(api, target, created, credentials), secret,
                             list(events), endpoint, version, created)
 
-    yield make
+    try:
+        yield make
+    finally:  # also when the test failed or was interrupted (pytest tears down on Ctrl-C)
+        _delete_all(api, target, made)
+
+
+def _delete_all(api: ApiClient, target: Target, made: list[tuple[int, Credentials]]) -> None:
+    """Delete each webhook this test created (only those), going on past any that fails.
+
+    A 404 is fine (the test deleted it itself). Anything else is said in one warning line;
+    the session-end cleanup by run tag tries again.
+    """
+    version = "v2" if "v2" in target.api_versions else "v1"
+    prefix = target.api_url(version).removeprefix(target.base_url)
+    left = []
     for webhook_id, credentials in made:
-        version = "v2" if "v2" in target.api_versions else "v1"
-        path = f"{target.api_url(version).removeprefix(target.base_url)}/webhooks/{webhook_id}"
-        api.request("DELETE", path, credentials=credentials)
+        try:
+            status = api.request("DELETE", f"{prefix}/webhooks/{webhook_id}",
+                                 credentials=credentials).status_code
+        except Exception as error:  # noqa: BLE001 - a broken connection must not stop the rest
+            status = f"{type(error).__name__}"
+        if status not in (200, 204, 404):
+            left.append(f"{webhook_id} ({credentials}: {status})")
+    if left:
+        message = (f"delivery contracts: could not delete webhook(s) {', '.join(left)} at "
+                   f"{target.base_url}; the session-end cleanup retries, else run "
+                   "scripts/cleanup.py")
+        warnings.warn(pytest.PytestWarning(message), stacklevel=2)
 
 
 def _uuid_of(api: ApiClient, target: Target, created: dict[str, Any],
@@ -261,3 +299,49 @@ def alias_of(request: ReceivedRequest) -> str | None:
     except (ValueError, KeyError, TypeError):
         return None
     return alias if isinstance(alias, str) else None
+
+
+LogSettled = Callable[[dict[str, dict[str, Any]]], bool]
+
+
+def poll_delivery_log(
+    api: ApiClient, webhook_id: int, timing: DeliveryTiming, settled: LogSettled, *,
+    version: str = "v2", within: float = SLACK,
+) -> tuple[list[dict[str, Any]], bool]:
+    """The newest page of a webhook's delivery log once `settled(by_uuid)` holds.
+
+    Bounded in time (`within` seconds) and in requests (MAX_POLLS), spaced by the timing's
+    poll interval; every request goes through the session's ApiClient (which waits out a
+    429). Asks for an explicit page size (the default is not promised). Returns the
+    entries (log order) and whether `settled` held; the caller's assertion names what is
+    missing.
+    """
+    if version == "v2":
+        path, params = f"/api/v2/webhooks/{webhook_id}/deliveries", {"limit": LOG_PAGE}
+    else:
+        path, params = f"/api/webhooks/{webhook_id}/deliveries", {"per_page": LOG_PAGE}
+    deadline = time.monotonic() + within
+    entries: list[dict[str, Any]] = []
+    for _ in range(MAX_POLLS):
+        response = api.request("GET", path, params=params)
+        if response.status_code != 200:
+            pytest.fail(f"GET {path} answered {response.status_code}, documented 200 with the "
+                        f"delivery log: {redactor(response.text[:200])}")
+        body = response.json()
+        data = body.get("data") if isinstance(body, dict) else None
+        entries = [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
+        if settled(by_uuid(entries)):
+            return entries, True
+        if time.monotonic() + timing.poll_interval > deadline:
+            break
+        time.sleep(timing.poll_interval)
+    return entries, False
+
+
+def by_uuid(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {e["uuid"]: e for e in entries if isinstance(e.get("uuid"), str)}
+
+
+def delivery_ids(requests: Sequence[ReceivedRequest]) -> list[str]:
+    """The X-AQID-Delivery-Id of each request, in order, without repeats."""
+    return list(dict.fromkeys(r.header("X-AQID-Delivery-Id") or "?" for r in requests))

@@ -9,6 +9,7 @@ All timing comes from the target's own GET /_sandbox settings.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,11 +18,15 @@ import pytest
 
 from contract_suite.delivery_checks import DeliverySpec, assert_delivery_valid
 from contract_suite.delivery_fixtures import (
+    LOG_PAGE,
+    MAX_POLLS,
     SETTLE,
     SLACK,
     DeliveryTiming,
     Only,
     Subscription,
+    delivery_ids,
+    poll_delivery_log,
 )
 from contract_suite.http import ApiClient
 from contract_suite.receiver import Answer, DeliveryWaitTimeout, ReceivedRequest
@@ -30,6 +35,7 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.writes, pytest.mark.v2]
 
 MAX_SLOW_TIMEOUT = 10.0  # seconds: a slower target timeout makes the timeout contract skip
 MAX_DISABLE_SECONDS = 60.0  # beyond this the disable-after contract skips
+PING = Only(event="ping")
 
 
 def assert_same_delivery_retried(
@@ -118,45 +124,83 @@ def test_a_webhook_is_disabled_after_disable_after_fully_failed_payloads(
     mine = Only(marker=delivery_marker)
     hook = subscribed_webhook(["watchlist.updated"])
     hook.endpoint.respond_with(then=500, to=mine)  # the ping (if any) succeeds; events fail
-    # Payloads run side by side; allow for a target that handles them one after another.
-    wait = delivery_timing.schedule(attempts) + threshold * attempts * 0.05
+    # A ping's success resets the tally (brief): let it be recorded before the failures.
+    with contextlib.suppress(DeliveryWaitTimeout):
+        hook.endpoint.wait(1, delivery_timing.first_arrival, match=PING)
+    wait_logged(api, hook, delivery_timing, hook.endpoint.matching(PING)[:1], 1)
+    # Payloads may run side by side or one after another: allow for the latter.
+    wait = threshold * payload_time + SLACK
 
     # Up to one short of the threshold the webhook stays enabled.
     for _ in range(threshold - 1):
         fire_event("watchlist.updated")
-    hook.endpoint.wait((threshold - 1) * attempts, wait, match=mine)
-    time.sleep(SETTLE)  # the target records the last outcome after our answer
-    assert webhook_state(api, hook) == {"v2 is_enabled": True, "v1 active": True}, (
-        f"after {threshold - 1} fully failed payloads (disable_after={threshold}) the webhook "
-        "must still be enabled"
-    )
+    failed = hook.endpoint.wait((threshold - 1) * attempts, wait, match=mine)
+    if threshold > 1:
+        # Judged once the log shows each payload's last attempt (the target records the
+        # outcome after our answer), not after a guess at the target's speed.
+        wait_logged(api, hook, delivery_timing, failed, attempts)
+        assert webhook_state(api, hook) == {"v2 is_enabled": True, "v1 active": True}, (
+            f"after {threshold - 1} fully failed payloads (disable_after={threshold}) the "
+            "webhook must still be enabled"
+        )
     fire_event("watchlist.updated")
     hook.endpoint.wait(threshold * attempts, wait, match=mine)
     deadline = time.monotonic() + SLACK
-    while (state := webhook_state(api, hook))["v2 is_enabled"] and time.monotonic() < deadline:
-        time.sleep(0.2)
+    for _ in range(MAX_POLLS):  # bounded in requests and time, spaced (rate limits)
+        if not v2_is_enabled(api, hook) or time.monotonic() > deadline:
+            break
+        time.sleep(delivery_timing.poll_interval)
+    state = webhook_state(api, hook)
     assert state == {"v2 is_enabled": False, "v1 active": False}, (
         f"after {threshold} fully failed payloads (disable_after={threshold}) the webhook "
         f"reads {state}; documented disabled in both versions"
     )
 
 
-def webhook_state(api: ApiClient, hook: Subscription) -> dict[str, Any]:
-    """is_enabled from v2 GET, active from the v1 list (v1 has no single-webhook GET)."""
+def wait_logged(api: ApiClient, hook: Subscription, timing: DeliveryTiming,
+                requests: list[ReceivedRequest], attempts: int) -> None:
+    """Until the log shows `attempts` for each of these deliveries (bounded; not judged)."""
+    ids = delivery_ids(requests)
+    if ids:
+        poll_delivery_log(api, hook.id, timing, lambda log: all(
+            log.get(i, {}).get("attempts") == attempts for i in ids))
+
+
+def v2_is_enabled(api: ApiClient, hook: Subscription) -> Any:
     response = api.request("GET", f"/api/v2/webhooks/{hook.id}")
     assert response.status_code == 200, f"GET v2 webhook answered {response.status_code}"
-    return {"v2 is_enabled": response.json().get("is_enabled"),
+    return response.json().get("is_enabled")
+
+
+def webhook_state(api: ApiClient, hook: Subscription) -> dict[str, Any]:
+    """is_enabled from v2 GET, active from the v1 list (v1 has no single-webhook GET)."""
+    return {"v2 is_enabled": v2_is_enabled(api, hook),
             "v1 active": v1_webhook(api, hook.id).get("active")}
 
 
 def v1_webhook(api: ApiClient, webhook_id: int, max_pages: int = 50) -> dict[str, Any]:
-    for page in range(1, max_pages + 1):
-        response = api.request("GET", "/api/webhooks", params={"page": page, "per_page": 100})
+    """The v1 list's entry for this webhook.
+
+    Room "foreign-data": the team may hold any number of other webhooks. Lists are in
+    ascending id (brief), so a webhook the run just made is near the end: page 1 says how
+    many pages there are, then the walk goes from the last page back (bounded).
+    """
+    def read(number: int) -> tuple[dict[str, Any] | None, int]:
+        response = api.request("GET", "/api/webhooks",
+                               params={"page": number, "per_page": LOG_PAGE})
         assert response.status_code == 200, f"GET /api/webhooks answered {response.status_code}"
         body = response.json()
-        for webhook in body.get("data", []):
-            if webhook.get("id") == webhook_id:
-                return webhook
-        if page >= body.get("meta", {}).get("pagination", {}).get("total_pages", 1):
+        found = [w for w in body.get("data", []) if isinstance(w, dict)
+                 and w.get("id") == webhook_id]
+        pages = body.get("meta", {}).get("pagination", {}).get("total_pages", 1)
+        return (found[0] if found else None), (pages if isinstance(pages, int) else 1)
+
+    found, last = read(1)
+    for number in range(last, max(1, last - max_pages), -1):
+        if found is not None:
             break
-    pytest.fail(f"webhook {webhook_id} is missing from the v1 list")
+        found, _ = read(number)
+    if found is None:
+        pytest.fail(f"webhook {webhook_id} is missing from the v1 list (GET /api/webhooks, "
+                    f"page 1 and up to {max_pages} page(s) of {LOG_PAGE} from the end)")
+    return found
