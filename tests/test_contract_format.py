@@ -146,3 +146,77 @@ def test_not_a_mapping_is_refused() -> None:
         "x.contract.yaml:1: a contract file is a mapping with `scenarios:` "
         "(see contracts/README.md)"
     )
+
+
+EITHER = """\
+scenarios:
+  s:
+    steps:
+      - request:
+          method: POST
+          path: /api/v2/webhooks
+          json: {url: "{tagged_url}", events: ["*", "*"]}
+        expect:
+          either:
+            - status: 422
+              body: [{has_key_matching: "^events"}]
+            - status: 201
+              body: [{path: $.events, equals: ["*"]}]
+              capture: {id: $.id}
+      - only_if: id
+        request: {method: DELETE, path: "/api/v2/webhooks/{id}"}
+        expect: {status: 204}
+"""
+
+
+def test_either_with_only_if_loads() -> None:
+    steps = load(EITHER)["scenarios"]["s"]["steps"]
+    assert [alt["status"] for alt in steps[0]["expect"]["either"]] == [422, 201]
+    assert steps[1]["only_if"] == "id"
+
+
+def test_a_capture_of_one_alternative_needs_only_if_where_it_is_used() -> None:
+    text = EITHER.replace("      - only_if: id\n", "      - name: clean up\n")
+    assert error_of(text) == (
+        "x.contract.yaml:16: step 2 of scenario 's': 'id' is captured only when one `either` "
+        "alternative is taken (step 1); add `only_if: id` to this step")
+
+
+def test_only_if_must_name_a_capture_of_one_alternative() -> None:
+    assert "only_if 'nope' is not captured before this step" in error_of(
+        EITHER.replace("only_if: id", "only_if: nope"))
+    always = EITHER.replace("              capture: {id: $.id}\n", "").replace(
+        "        expect:\n          either:", "        capture: {id: $.id}\n        expect:\n"
+        "          either:")
+    assert "only_if 'id' is made on every path, so the step always runs" in error_of(always)
+
+
+def test_either_holds_nothing_besides_its_alternatives() -> None:
+    text = EITHER.replace("          either:\n", "          status: 201\n          either:\n")
+    assert error_of(text) == (
+        "x.contract.yaml:9: step 1 of scenario 's': `expect` with `either` holds nothing else "
+        "(found: status); move these into each alternative")
+
+
+def test_a_status_may_pick_only_one_alternative() -> None:
+    text = EITHER.replace("- status: 201", "- status: [201, 422]")
+    assert error_of(text) == (
+        "x.contract.yaml:12: step 1 of scenario 's': status 422 is in alternatives 1 and 2 of "
+        "`either`; each status may pick one alternative only")
+
+
+def test_an_alternative_needs_a_status_and_known_keys() -> None:
+    assert "'status' is a required key" in error_of(EITHER.replace("- status: 201", "- body2: 1"))
+    assert "unknown key 'walk'" in error_of(EITHER.replace("capture: {id: $.id}", "walk: 1"))
+
+
+def test_absent_id_is_a_builtin_placeholder() -> None:
+    load(GOOD.replace('"/api/v2/webhooks/{id}"', '"/api/v2/webhooks/{absent_id}"'))
+
+
+def test_each_own_item_checks_need_a_matcher() -> None:
+    text = GOOD.replace(
+        '      - request: {method: DELETE, path: "/api/v2/webhooks/{id}"}',
+        '      - walk_pages: {path: /api/v2/webhooks, each_own_item: [{path: $.id}]}\n'
+        '      - request: {method: DELETE, path: "/api/v2/webhooks/{id}"}')
+    assert "a body check needs a matcher besides `path`" in error_of(text)

@@ -143,3 +143,19 @@ def test_same_webhook_names_the_field_that_differs(change: dict[str, Any], field
 def test_same_webhook_refuses_what_is_not_a_webhook() -> None:
     failure = fails({"same_webhook_as": "v1"}, {"id": 7}, {"v1": V1})
     assert failure.detail == "not a v1 or v2 webhook"
+
+
+@pytest.mark.parametrize("v1_created", [
+    "2024-01-02T03:04:05+00:00", "2024-01-02T03:04:05.000001+00:00",
+    "2024-01-02T03:04:05.734+00:00", "2024-01-02T03:04:04.6+00:00",  # rounded up in v2
+])
+def test_v1_fractional_seconds_are_the_same_instant_to_the_second(v1_created: str) -> None:
+    check({"same_webhook_as": "v1"}, V2, {"v1": {**V1, "created_at": v1_created}})
+
+
+@pytest.mark.parametrize("v1_created", [
+    "2024-01-02T03:04:06+00:00", "2024-01-02T03:04:06.2+00:00", "2024-01-02T03:04:04+00:00",
+])
+def test_another_second_is_another_instant(v1_created: str) -> None:
+    failure = fails({"same_webhook_as": "v1"}, V2, {"v1": {**V1, "created_at": v1_created}})
+    assert failure.path == "$.created_at"

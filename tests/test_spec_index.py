@@ -129,3 +129,64 @@ def test_every_spec_operation_is_indexed(index: SpecIndex) -> None:
     assert {"listWebhooks", "createWebhook", "getWebhook", "updateWebhook", "deleteWebhook",
             "listWebhookDeliveries", "v1ListWebhooks", "v1CreateWebhook", "v1UpdateWebhook",
             "v1DeleteWebhook", "v1ListWebhookDeliveries"} <= ids
+
+
+V1_HOOK = {"id": 5, "url": "https://hooks.invalid/a", "events": "record.*", "active": True,
+           "secret": "s" * 64, "created_at": "2022-08-24T11:26:22+00:00",
+           "updated_at": "2022-08-24T11:26:22+00:00"}
+OWN_URL = "https://hooks.invalid/aqid-contracts/run12345/s-abc"
+
+
+def v1_list(*items: dict[str, Any]) -> bytes:
+    return body({"data": list(items), "meta": {"pagination": {
+        "total": len(items), "count": len(items), "per_page": 100, "current_page": 1,
+        "total_pages": 1, "links": []}}})
+
+
+def foreign_v1_items() -> list[dict[str, Any]]:
+    """Data a team may hold that the suite never made (Room foreign-data), plus a broken one."""
+    long_url = "https://hooks.invalid/long/" + "a" * (2051 - 27)
+    return [
+        {**V1_HOOK, "id": 300000, "url": long_url},
+        {**V1_HOOK, "id": 300003, "url": "https://[2001:db8::1]:8443/ipv6-literal"},
+        {**V1_HOOK, "id": 300006, "created_at": "2022-08-24T11:26:22.123456+00:00",
+         "updated_at": "2022-08-24T11:26:22.5+00:00"},
+        {**V1_HOOK, "id": 300009, "secret": 5, "active": "yes"},  # not even a webhook
+    ]
+
+
+def is_own(item: Any) -> bool:
+    return "/aqid-contracts/run12345/" in str(item.get("url"))
+
+
+def test_foreign_list_items_are_never_judged_but_our_own_are(index: SpecIndex) -> None:
+    operation = index.find("GET", "/api/webhooks")
+    assert operation is not None
+    ours = {**V1_HOOK, "id": 400000, "url": OWN_URL}
+    listed = v1_list(*foreign_v1_items(), ours)
+    assert index.check_response(operation, 200, HEADERS, listed) != []  # unjudged: fails
+    assert index.check_response(operation, 200, HEADERS, listed, judge_item=is_own) == []
+    broken = v1_list(*foreign_v1_items(), {**ours, "active": "yes"})
+    problems = index.check_response(operation, 200, HEADERS, broken, judge_item=is_own)
+    assert [problem.where for problem in problems] == ["$.data[4].active"]
+
+
+def test_the_envelope_of_a_list_is_judged_whatever_its_items(index: SpecIndex) -> None:
+    operation = index.find("GET", "/api/webhooks")
+    assert operation is not None
+    document = json.loads(v1_list(*foreign_v1_items()))
+    document["meta"]["pagination"]["total"] = "four"
+    problems = index.check_response(operation, 200, HEADERS, body(document), judge_item=is_own)
+    assert [problem.where for problem in problems] == ["$.meta.pagination.total"]
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=UTF-8",
+                                          "Application/JSON", "application/json;charset=utf-8"])
+def test_content_type_parameters_and_case_are_allowed(index: SpecIndex, content_type: str) -> None:
+    operation = index.find("GET", "/api/v2/webhooks/21")
+    assert operation is not None
+    headers = {**HEADERS, "Content-Type": content_type}
+    assert index.check_response(operation, 200, headers, body(WEBHOOK)) == []
+    wrong = index.check_response(operation, 200, {**HEADERS, "Content-Type": "text/json"},
+                                 body(WEBHOOK))
+    assert [problem.what for problem in wrong] == ["content-type"]
