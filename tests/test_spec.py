@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import jsonschema
 import jsonschema_rs
@@ -26,6 +26,7 @@ from openapi_spec_validator import validate as openapi_validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from contract_suite.room import ROOM
 from spec_tools import events
 from spec_tools.validate import validate_file
 
@@ -49,11 +50,19 @@ BRIEF_WILDCARDS = ["*", "case.*", "client.*", "form.*", "record.*"]
 BRIEF_SUBSCRIBABLE = BRIEF_WILDCARDS + BRIEF_CONCRETE_EVENTS
 BRIEF_DELIVERY_EVENTS = BRIEF_CONCRETE_EVENTS + ["ping"]
 
+# The brief's Room, "URL forms" and "Sizes": the plain forms every correct server must
+# accept, written out piece by piece (the spec holds the same pattern in one string).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_LAST_LABEL = r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"  # a letter first: never an IPv4
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+_PATH_CHAR = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"  # RFC 3986 pchar
+_QUERY_CHAR = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})"
 BRIEF_URL_PATTERN = (
-    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::[0-9]{1,5})?"
-    r"(?:/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?(?:\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$"
+    rf"^https?://(?:(?:{_LABEL}\.)*{_LAST_LABEL}|{_OCTET}(?:\.{_OCTET}){{3}})(?::{_PORT})?"
+    rf"(?:/{_PATH_CHAR}*)*(?:\?{_QUERY_CHAR}*)?$"
 )
+BRIEF_URL_MAX_LENGTH = 255  # Room, url-length: "must accept ... up to 255 characters"
 
 VECTOR_SECRET = "58585568aa4dc44c733bc244495fc1f2de3c2d2f56287c265274ab806f74bb34"
 VECTOR_BODY = (
@@ -83,14 +92,14 @@ BRIEF_OPERATIONS = {
 BRIEF_ERRORS = {
     "listWebhooks": {"422"},
     "createWebhook": {"413", "422"},
-    "getWebhook": {"404"},
+    "getWebhook": {"404", "422"},  # 422: Room path-id-range (beyond 64 bits)
     "updateWebhook": {"404", "413", "422"},
-    "deleteWebhook": {"404"},
+    "deleteWebhook": {"404", "422"},
     "listWebhookDeliveries": {"404", "422"},
     "v1ListWebhooks": {"422"},
     "v1CreateWebhook": {"413", "422"},
     "v1UpdateWebhook": {"404", "413", "422"},
-    "v1DeleteWebhook": {"404"},
+    "v1DeleteWebhook": {"404", "422"},
     "v1ListWebhookDeliveries": {"404", "422"},
     "getSandboxSettings": {"404"},
     "triggerSandboxEvent": {"404", "422"},
@@ -107,11 +116,12 @@ CREATE_LINK_TARGETS = {
 # Pieces copied between the self-contained files: (section, name).
 SHARED_WITH_V1 = [("schemas", name) for name in (
     "SubscribableEvent", "DeliveryEvent", "SubscribedEvents", "WebhookUrl", "Uuid", "Timestamp",
-    "Signature", "DeliveryPayload", "UnauthenticatedError", "ForbiddenError", "NotFoundError",
+    "DateTime", "Signature", "DeliveryPayload", "UnauthenticatedError", "ForbiddenError",
+    "NotFoundError",
     "PayloadTooLargeError", "RateLimitError", "ValidationErrors",
 )] + [("responses", name) for name in (
     "Unauthenticated", "Forbidden", "WebhookNotFound", "PayloadTooLarge", "InvalidQuery",
-    "InvalidBody", "TooManyRequests",
+    "InvalidId", "InvalidQueryOrId", "InvalidBody", "TooManyRequests",
 )] + [("headers", name) for name in (
     "X-RateLimit-Limit", "X-RateLimit-Remaining", "Retry-After", "X-RateLimit-Reset",
 )] + [("securitySchemes", "bearerAuth"), ("parameters", "WebhookId"), ("parameters", "Page")]
@@ -449,21 +459,66 @@ def test_event_matching_helper_follows_the_wildcards() -> None:
 
 
 # --- Request schemas: what a correct server must accept and refuse -----------------------
-def test_url_schema_is_the_briefs_pattern_in_every_file() -> None:
+def test_request_url_schema_is_the_briefs_plain_forms_in_every_file() -> None:
     for name in API_SPECS:
         url = spec(name)["components"]["schemas"]["WebhookUrl"]
-        assert (url["type"], url["maxLength"]) == ("string", 2048)
+        assert (url["type"], url["maxLength"]) == ("string", BRIEF_URL_MAX_LENGTH)
         assert url["pattern"] == BRIEF_URL_PATTERN
+        assert url["x-room"] == ["url-length", "url-forms"]
     validator = validator_at("v2", ("components", "schemas", "WebhookUrl"))
-    for good in (
-        "https://example.org/incoming/webhooks/amiqus",
-        "http://127.0.0.1:8080/hooks/abc?x=1&y=%20",
+    for good in (  # the brief's plain forms (reserved names: nothing is ever sent to them)
+        "https://a.example/x?y=1",
+        "http://10.0.0.1:8080/hook",
+        "https://hooks.invalid/aqid-contracts/abcd1234/x",
+        "http://127.0.0.1:65535/hooks/abc?x=1&y=%20&z=a/b?c",
         "https://hooks.invalid",
+        "https://x/",
+        "http://a-b.c9.invalid:1/p;q=1/@:~!$&'()*+,=",
+        "http://255.255.255.255/",
+        "https://" + "a" * 63 + ".invalid/",
     ):
         assert validator.is_valid(good), good
-    for bad in ("ftp://example.org/", "example.org/x", "http://", "http://[::1]/",
-                "https://exa mple.org/", "https://example.org/#frag", "https://-a.org/"):
+    for bad in (  # outside the must-accept set: a server may refuse them (or must)
+        "ftp://a.example/", "a.example/x", "/relative", "http://", "http://[::1]/",
+        "https://exa mple.org/", "https://a.example/#frag", "https://-a.example/",
+        "https://a-.example/", "https://user@a.example/", "https://user:pw@a.example/",
+        "HTTPS://a.example/", "https://a.example/%zz", "https://a.example/%2", "http://a.1/",
+        "http://256.1.1.1/", "http://1.2.3/", "http://01.2.3.4/", "http://a.example:0/",
+        "http://a.example:65536/", "http://a.example:080/", "https://bücher.example/",
+        "https://a.example/ä", "https://a.example/a b", "https://a.example/{x}",
+        "https://" + "a" * 64 + ".invalid/", "https://a.example/" + "x" * 240,
+    ):
         assert not validator.is_valid(bad), bad
+
+
+def test_urls_generated_from_the_request_pattern_are_plain_forms_every_server_accepts() -> None:
+    """What schemathesis sends as a positive url: short, http(s), a host, a valid port."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    pattern = spec("v2")["components"]["schemas"]["WebhookUrl"]["pattern"]
+    seen: list[str] = []
+
+    @settings(max_examples=300, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.from_regex(pattern, fullmatch=True).filter(
+        lambda url: len(url) <= BRIEF_URL_MAX_LENGTH))
+    def check(url: str) -> None:
+        seen.append(url)
+        assert len(url) <= BRIEF_URL_MAX_LENGTH
+        parts = urlsplit(url)
+        assert parts.scheme in ("http", "https"), url
+        assert parts.hostname, url
+        assert parts.port is None or 1 <= parts.port <= 65535, url  # .port raises if invalid
+        assert "@" not in parts.netloc and not parts.fragment and "[" not in url, url
+        assert url.isascii() and not any(c.isspace() for c in url), url
+        assert re.fullmatch(BRIEF_URL_PATTERN.removeprefix("^").removesuffix("$"), url), url
+        for escape in re.findall(r"%.{0,2}", url):
+            assert re.fullmatch(r"%[0-9A-Fa-f]{2}", escape), url
+
+    check()
+    assert len(seen) >= 200
+    assert any(re.match(r"https?://\d", url) for url in seen)  # IPv4 forms are drawn too
 
 
 def test_request_schemas_ignore_unknown_and_read_only_fields() -> None:
@@ -485,6 +540,23 @@ def test_request_schemas_ignore_unknown_and_read_only_fields() -> None:
     for name in SPEC_NAMES:  # no schema anywhere forbids extra fields
         text = (SPEC_DIR / f"{name}.yaml").read_text(encoding="utf-8")
         assert "additionalProperties: false" not in text
+    # Lenient encodings (Room): the spec stays strict, so generated requests stay inside what
+    # every server accepts, and says where a server may also accept more.
+    v2_schemas = spec("v2")["components"]["schemas"]
+    v1_schemas = spec("v1")["components"]["schemas"]
+    for request_field in (
+        v2_schemas["WebhookCreate"]["properties"]["is_enabled"],
+        v2_schemas["WebhookUpdate"]["properties"]["is_enabled"],
+        v2_schemas["EventsToSubscribe"],
+        v1_schemas["WebhookWrite"]["properties"]["active"],
+        v1_schemas["WebhookWrite"]["properties"]["events"],
+    ):
+        assert request_field["x-room"] == "lenient-encodings"
+    for schema in ("WebhookCreate", "WebhookUpdate"):
+        events_ref = v2_schemas[schema]["properties"]["events"]["$ref"]
+        assert events_ref == "#/components/schemas/EventsToSubscribe"
+    assert valid("v2", "EventsToSubscribe", ["client.*", "record.*"])
+    assert not valid("v2", "EventsToSubscribe", "client.*")
 
 
 def test_sandbox_event_data_is_decided_to_be_delivered_unchanged() -> None:
@@ -493,14 +565,24 @@ def test_sandbox_event_data_is_decided_to_be_delivered_unchanged() -> None:
     assert "delivered unchanged as the payload's `data`" in data["x-decision"]
 
 
+def bare(schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema without its annotations (description, x-*)."""
+    return {k: v for k, v in schema.items() if k != "description" and not k.startswith("x-")}
+
+
 def test_query_and_path_parameters_follow_the_brief() -> None:
     v2 = spec("v2")["components"]["parameters"]
     v1 = spec("v1")["components"]["parameters"]
-    assert v2["Page"]["schema"] == {"type": "integer", "minimum": 1}
-    assert v2["Limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 100}
-    assert v1["PerPage"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 100}
-    assert v2["Enabled"]["schema"] == {"type": "boolean"} and "x-decision" in v2["Enabled"]
-    assert v2["WebhookId"]["schema"] == {"type": "integer", "minimum": 1}
+    # page: the brief's >= 1, and the Room's 2**31 - 1 as the top of what must be accepted.
+    assert bare(v2["Page"]["schema"]) == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    assert v2["Page"]["schema"]["x-room"] == ["page-range", "lenient-encodings"]
+    assert bare(v2["Limit"]["schema"]) == {"type": "integer", "minimum": 1, "maximum": 100}
+    assert bare(v1["PerPage"]["schema"]) == {"type": "integer", "minimum": 1, "maximum": 100}
+    assert bare(v2["Enabled"]["schema"]) == {"type": "boolean"} and "x-decision" in v2["Enabled"]
+    assert v2["Enabled"]["schema"]["x-room"] == "lenient-encodings"
+    # path id: no minimum (id 0 is an unknown id, 404), 64-bit top (Room path-id-range).
+    assert bare(v2["WebhookId"]["schema"]) == {"type": "integer", "maximum": 2**63 - 1}
+    assert v2["WebhookId"]["schema"]["x-room"] == "path-id-range"
     assert "x-decision" in v2["WebhookId"]
     list_params = spec("v2")["paths"]["/webhooks"]["get"]["parameters"]
     deliveries_params = spec("v2")["paths"]["/webhooks/{id}/deliveries"]["get"]["parameters"]
@@ -531,11 +613,14 @@ def test_schemathesis_generates_valid_requests_quickly_and_links_resolve() -> No
     assert elapsed < 30, f"generation took {elapsed:.1f} s"  # a regression guard, not a benchmark
 
 
-def draw_cases(operation: Any, given: Any, settings: Any, health_check: Any) -> list[Any]:
+def draw_cases(
+    operation: Any, given: Any, settings: Any, health_check: Any, examples: int = 8
+) -> list[Any]:
     drawn: list[Any] = []
 
     @settings(
-        max_examples=8, database=None, deadline=None, suppress_health_check=list(health_check)
+        max_examples=examples, database=None, deadline=None,
+        suppress_health_check=list(health_check),
     )
     @given(operation.as_strategy())
     def draw(case: Any) -> None:
@@ -551,3 +636,240 @@ def request_body_schema_path(name: str, operation: Any) -> tuple[str, ...] | Non
     if body is None:
         return None
     return ("paths", route, method, "requestBody", "content", "application/json", "schema")
+
+
+# --- Honesty: every constraint beyond the brief is backed or marked as Room ----------------
+def x_room_names(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str, str]]:
+    """(where, name) for every `x-room` in a document; the value is a name or a list."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "x-room":
+                names = item if isinstance(item, list) else [item]
+                for name in names:
+                    yield pointer(path), name
+            else:
+                yield from x_room_names(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from x_room_names(item, (*path, index))
+
+
+def test_every_x_room_names_an_entry_of_the_room_table() -> None:
+    found = [(name, where, room) for name in SPEC_NAMES for where, room in x_room_names(spec(name))]
+    unknown = [(name, where, room) for name, where, room in found if room not in ROOM]
+    assert not unknown, f"x-room names not in contract_suite.room.ROOM: {unknown}"
+    used = {room for _, _, room in found}
+    # Each Room entry that constrains a schema is cited somewhere.
+    assert {"url-length", "url-forms", "page-range", "path-id-range", "lenient-encodings",
+            "representation", "extra-fields", "fractional-seconds", "links-form",
+            "rate-limits", "incidentals"} <= used, used
+
+
+def test_x_room_lookup_would_catch_a_misspelt_name() -> None:
+    assert list(x_room_names({"a": {"x-room": ["url-forms", "url-form"]}})) == [
+        ("#/a", "url-forms"), ("#/a", "url-form")]
+    assert "url-form" not in ROOM
+
+
+def response_schemas(name: str) -> Iterator[tuple[str, Any]]:
+    """(where, schema) for every response body schema, and the delivery payload (which the
+    suite also validates as something the target sends)."""
+    document = spec(name)
+    for method, route, operation in operations(document):
+        for code, response in operation["responses"].items():
+            for media, content in (deref(document, response).get("content") or {}).items():
+                yield f"{method.upper()} {route} {code} {media}", content["schema"]
+    for entry, item in (document.get("webhooks") or {}).items():
+        for method, operation in item.items():
+            body = operation["requestBody"]["content"]["application/json"]["schema"]
+            yield f"webhooks.{entry}.{method} body", body
+
+
+def schema_nodes(document: dict[str, Any], schema: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every schema object reachable from `schema`, $refs followed once, with a JSON path."""
+    seen: set[str] = set()
+
+    def walk(value: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from walk(item, f"{where}/{index}")
+            return
+        if not isinstance(value, dict):
+            return
+        ref = value.get("$ref")
+        if isinstance(ref, str):
+            if ref in seen:
+                return
+            seen.add(ref)
+            yield from walk(deref(document, {"$ref": ref}), ref)
+        yield where, value
+        for key, item in value.items():
+            if key in ("examples", "example", "enum", "const", "default", "$ref") or \
+                    key.startswith("x-"):
+                continue
+            yield from walk(item, f"{where}/{key}")
+
+    yield from walk(schema, "")
+
+
+@pytest.mark.parametrize("name", SPEC_NAMES)
+def test_no_response_schema_forbids_extra_fields(name: str) -> None:
+    # Room, extra-fields: "extra undocumented fields ... are all allowed".
+    document, checked = spec(name), 0
+    for where, schema in response_schemas(name):
+        for at, node in schema_nodes(document, schema):
+            checked += 1
+            for key in ("additionalProperties", "unevaluatedProperties"):
+                assert node.get(key, True) is not False, f"{name}.yaml {where} at {at}: {key}"
+    assert checked > {"v1": 50, "v2": 50, "sandbox": 5}[name], checked
+
+
+@pytest.mark.parametrize("name", SPEC_NAMES)
+def test_no_response_string_has_an_upper_length(name: str) -> None:
+    # Room, url-length: "No upper length is part of the response contract" (url fields above
+    # all: a correct server may store and return a 2,051-character url it accepted).
+    document = spec(name)
+    for where, schema in response_schemas(name):
+        for at, node in schema_nodes(document, schema):
+            assert "maxLength" not in node, f"{name}.yaml {where} at {at}: maxLength"
+            assert node.get("format") != "uri", f"{name}.yaml {where} at {at}: format uri"
+
+
+LONG_URL = "https://hooks.invalid/" + "x" * 2029  # 2,051 characters
+STORED_URLS = [LONG_URL, "https://[2001:db8::1]:8443/x", "https://u:p@hooks.invalid/#f",
+               "https://bücher.invalid/ä b", "HTTPS://Hooks.Invalid/%zz"]
+
+
+def test_responses_admit_any_url_form_a_server_may_have_accepted() -> None:
+    assert len(LONG_URL) == 2051
+    webhook_v2 = validator_at("v2", ("components", "schemas", "Webhook"))
+    webhook_v1 = validator_at("v1", ("components", "schemas", "Webhook"))
+    v2 = deref(spec("v2"), {"$ref": "#/components/examples/Webhook"})["value"]
+    v1 = deref(spec("v1"), {"$ref": "#/components/examples/Webhook"})["value"]
+    for url in STORED_URLS:
+        assert webhook_v2.is_valid({**v2, "url": url}), url
+        assert webhook_v1.is_valid({**v1, "url": url}), url
+    for url in ("ftp://hooks.invalid/", "/relative", "hooks.invalid/x", 42):
+        assert not webhook_v2.is_valid({**v2, "url": url}), url
+        assert not webhook_v1.is_valid({**v1, "url": url}), url
+
+
+def v2_delivery() -> dict[str, Any]:
+    response = spec("v2")["paths"]["/webhooks/{id}/deliveries"]["get"]["responses"]["200"]
+    return response["content"]["application/json"]["examples"]["ping"]["value"]["data"][0]
+
+
+def v1_delivery() -> dict[str, Any]:
+    response = spec("v1")["paths"]["/webhooks/{id}/deliveries"]["get"]["responses"]["200"]
+    return response["content"]["application/json"]["examples"]["ping"]["value"]["data"][0]
+
+
+def with_path(value: Any, path: tuple[str, ...], new: Any) -> Any:
+    """A deep copy of `value` with the item at `path` replaced (or added)."""
+    copied = yaml.safe_load(yaml.safe_dump(value))
+    target = copied
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = new
+    return copied
+
+
+def test_delivery_log_entries_admit_what_the_brief_leaves_open() -> None:
+    v2 = validator_at("v2", ("components", "schemas", "WebhookDelivery"))
+    v1 = validator_at("v1", ("components", "schemas", "WebhookDelivery"))
+    entry2, entry1 = v2_delivery(), v1_delivery()
+    assert v2.is_valid(entry2) and v1.is_valid(entry1)
+    open_ended = [  # (v2 path, v1 path, value): each allowed by the Room or unpinned by the brief
+        (("request", "url"), ("request", "headers", "Request URL"), LONG_URL),
+        (("request", "url"), ("request", "headers", "Request URL"), "https://[2001:db8::1]/x"),
+        (("request", "headers", "Content-Type"), ("request", "headers", "Content-Type"),
+         "Application/JSON; charset=UTF-8"),
+        (("request", "headers", "X-Extra"), ("request", "headers", "X-Extra"), ["a", "b"]),
+        (("request", "headers", "X-Count"), ("request", "headers", "X-Count"), 3),
+        (("last_sent_at",), ("last_delivered_at",), "2023-06-28T16:42:27.123456Z"),
+        (("last_sent_at",), ("last_delivered_at",), "2023-06-28T16:42:27+00:00"),
+        (("id",), ("id",), 0),
+        (("extra_field",), ("extra_field",), {"any": "thing"}),
+    ]
+    for path2, path1, value in open_ended:
+        assert v2.is_valid(with_path(entry2, path2, value)), (path2, value)
+        assert v1.is_valid(with_path(entry1, path1, value)), (path1, value)
+    for path, value in [(("request", "body", "sent_at"), "2019-08-24T14:15:22.5+00:00"),
+                        (("request", "body", "data"), {"client": {"id": 1}}),
+                        (("request", "body", "data"), None)]:
+        assert v2.is_valid(with_path(entry2, path, value)), (path, value)
+    pinned = [  # what the brief does pin: these must still fail
+        (("request", "headers", "Content-Type"), ("request", "headers", "Content-Type"),
+         "text/plain"),
+        (("request", "headers", "User-Agent"), ("request", "headers", "User-Agent"), "curl/8"),
+        (("request", "headers", "X-AQID-Signature"), ("request", "headers", "X-AQID-Signature"),
+         hashlib.sha256(b"x").hexdigest()),
+        (("last_sent_at",), ("last_delivered_at",), "yesterday"),
+        (("attempts",), ("attempts",), -1),
+    ]
+    for path2, path1, value in pinned:
+        assert not v2.is_valid(with_path(entry2, path2, value)), (path2, value)
+        assert not v1.is_valid(with_path(entry1, path1, value)), (path1, value)
+    assert not v2.is_valid(with_path(entry2, ("response", "status_code"), "2O4"))
+    assert not v1.is_valid(with_path(entry1, ("status",), "OK"))
+
+
+def test_timestamps_are_pinned_exactly_where_the_brief_pins_them() -> None:
+    v2 = validator_at("v2", ("components", "schemas", "Timestamp"))
+    v1 = validator_at("v1", ("components", "schemas", "OffsetTimestamp"))
+    free = validator_at("v2", ("components", "schemas", "DateTime"))
+    # v2 webhook created_at/updated_at: "RFC 3339 UTC, Z, seconds".
+    assert v2.is_valid("2022-08-24T11:26:22Z")
+    for other in ("2022-08-24T11:26:22.5Z", "2022-08-24T11:26:22+00:00"):
+        assert not v2.is_valid(other), other
+    # v1: "offset form +00:00", a fraction allowed (Room, fractional-seconds).
+    for good in ("2022-08-24T11:26:22+00:00", "2022-08-24T11:26:22.123456+00:00"):
+        assert v1.is_valid(good), good
+    for bad in ("2022-08-24T11:26:22Z", "2022-08-24T11:26:22+01:00", "2022-08-24T11:26:22.+00:00"):
+        assert not v1.is_valid(bad), bad
+    # last_sent_at, sent_at, v1 last_delivered_at, payload times: any RFC 3339 date-time.
+    for good in ("2022-08-24T11:26:22Z", "2022-08-24T11:26:22.5+00:00",
+                 "2022-08-24T13:26:22+02:00"):
+        assert free.is_valid(good), good
+    assert not free.is_valid("2022-08-24 11:26")
+
+
+def test_response_secret_and_ids_follow_the_incidentals() -> None:
+    # Room, incidentals: "Id values and spacing ... secret format (any non-empty string)".
+    for name, schema in (("v2", "Webhook"), ("v1", "Webhook")):
+        properties = spec(name)["components"]["schemas"][schema]["properties"]
+        assert "minimum" not in properties["id"]
+        assert properties["secret"]["minLength"] == 1 and "pattern" not in properties["secret"]
+        assert "any non-empty string" in properties["secret"]["x-decision"]
+    for name in API_SPECS:
+        delivery = spec(name)["components"]["schemas"]["WebhookDelivery"]["properties"]
+        assert "minimum" not in delivery["id"]
+
+
+def test_positive_request_generation_stays_inside_what_every_server_accepts() -> None:
+    """The url and events schemathesis draws for create and update are must-accept values."""
+    schemathesis = pytest.importorskip("schemathesis")
+    from hypothesis import HealthCheck, given, settings
+
+    urls: list[str] = []
+    for name in API_SPECS:
+        schema = schemathesis.openapi.from_path(str(SPEC_DIR / f"{name}.yaml"))
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            if operation.method.lower() not in ("post", "put", "patch"):
+                continue
+            for case in draw_cases(operation, given, settings, HealthCheck, examples=25):
+                body = case.body
+                if isinstance(body, dict) and "url" in body:
+                    urls.append(body["url"])
+                if isinstance(body, dict) and isinstance(body.get("events"), list):
+                    assert len(set(body["events"])) == len(body["events"]), body["events"]
+                if isinstance(body, dict) and "is_enabled" in body:
+                    assert isinstance(body["is_enabled"], bool), body
+    assert len(urls) >= 20, urls
+    for url in urls:
+        assert len(url) <= BRIEF_URL_MAX_LENGTH and "\n" not in url, url
+        assert re.fullmatch(BRIEF_URL_PATTERN.removeprefix("^").removesuffix("$"), url), url
+        parts = urlsplit(url)
+        assert parts.scheme in ("http", "https") and parts.hostname, url
+        assert parts.port is None or 1 <= parts.port <= 65535, url
