@@ -45,6 +45,7 @@ class ApiClient:
         # Webhooks created through this client and not yet deleted, by the credentials that
         # created them: cleanup deletes each with its own team's token.
         self.created: dict[Credentials, set[int]] = {}
+        self._ever_created: set[int] = set()
         self.requests_sent = 0
 
     def auth_headers(self, credentials: Credentials) -> dict[str, str]:
@@ -91,13 +92,15 @@ class ApiClient:
 
     @property
     def owned_ids(self) -> set[int]:
-        """Every webhook this client saw created, by any of the run's credentials."""
+        """Every webhook id this run created, deleted since or not: writes may address them
+        (a second DELETE of the run's own webhook is how use-after-free is checked)."""
         with self._lock:
-            return set().union(*self.created.values()) if self.created else set()
+            return set(self._ever_created)
 
     def remember_created(self, webhook_id: int, credentials: Credentials = "token") -> None:
         with self._lock:
             self.created.setdefault(credentials, set()).add(webhook_id)
+            self._ever_created.add(webhook_id)
 
     def forget_created(self, webhook_id: int) -> None:
         with self._lock:

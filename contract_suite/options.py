@@ -60,7 +60,8 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--api-version", dest="aqid_api_version", default=None,
                     choices=API_VERSION_CHOICES, help="API versions to test (default both)")
     group.addoption("--profile", dest="aqid_profile", default=None, choices=tuple(PROFILES),
-                    help="how much generation: smoke, ci (default) or thorough")
+                    help="how much generation: smoke, staging (sized for 200 requests a "
+                         "minute), ci (default) or thorough")
     group.addoption("--read-only", dest="aqid_read_only", action="store_true", default=False,
                     help="GET operations only (production smoke checks)")
     group.addoption("--seed", dest="aqid_seed", default=None, type=int, metavar="N",

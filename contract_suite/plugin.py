@@ -35,6 +35,7 @@ GENERATED_PATH = CONTRACTS_DIR / GENERATED_MODULE
 CLEANUP_RATE_LIMIT_BUDGET = 900.0  # seconds: several windows of any common limit
 _CLIENT_REQUESTS = pytest.StashKey[int]()
 _DELETED_BY_WORKERS = pytest.StashKey[int]()
+_RATE_BY_WORKERS = pytest.StashKey[list[dict[str, Any]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,6 +55,7 @@ def wants_contracts(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_CLIENT_REQUESTS] = 0
     config.stash[_DELETED_BY_WORKERS] = 0
+    config.stash[_RATE_BY_WORKERS] = []
     resolve_options(config)  # a bad option value is a usage error even without contracts
     if not wants_contracts(config):
         return
@@ -95,6 +97,8 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     stats.merge(output.get("aqid_stats", {}))
     node.config.stash[_CLIENT_REQUESTS] += int(output.get("aqid_client_requests", 0))
     node.config.stash[_DELETED_BY_WORKERS] += int(output.get("aqid_deleted", 0))
+    if output.get("aqid_rate"):
+        node.config.stash[_RATE_BY_WORKERS].append(output["aqid_rate"])
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -198,6 +202,7 @@ def _clean_up(session: pytest.Session) -> None:
         config.workeroutput["aqid_stats"] = stats.to_dict()
         config.workeroutput["aqid_client_requests"] = config.stash[_CLIENT_REQUESTS]
         config.workeroutput["aqid_deleted"] = len(result.deleted)
+        config.workeroutput["aqid_rate"] = reporting.rate_summary(suite.governor)
     config.stash[_CLEANUP_KEY] = result
     suite.api.close()
 
@@ -221,6 +226,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             f"cleanup: deleted {deleted} webhook(s) left by run {suite.target.run_id}")
         for error in result.errors:
             terminalreporter.write_line(f"cleanup problem: {reporting.redact(error)}")
+    rates = [reporting.rate_summary(suite.governor), *config.stash[_RATE_BY_WORKERS]]
+    line = reporting.rate_line(rates)
+    if line:
+        terminalreporter.write_line(line)
 
 
 # --- fixtures: Python tests ask for these, never for request.config -------------------------

@@ -1,4 +1,4 @@
-"""How much the generated tests do: one named profile per use (smoke, ci, thorough).
+"""How much the generated tests do: one named profile per use (smoke, staging, ci, thorough).
 
 `max_examples` bounds only the fuzzing phase; the coverage phase adds its own cases on
 top (SCHEMATHESIS-NOTES trap 7), so the smoke profile turns coverage off to stay small.
@@ -25,6 +25,12 @@ PROFILES: dict[str, Profile] = {
     for profile in (
         Profile("smoke", max_examples=5, coverage=False, stateful=False, stateful_examples=0,
                 stateful_max_steps=0, purpose="a quick sanity pass, well under a minute"),
+        # Sized for a staging host with the upstream example's limit (200 requests a minute,
+        # brief Room "rate-limits"): ~800 requests in all, so a run is a few minutes of
+        # windows; curated and delivery contracts run in full, generation is trimmed.
+        Profile("staging", max_examples=10, coverage=False, stateful=True, stateful_examples=3,
+                stateful_max_steps=4, purpose="a rate-limited staging host: a few minutes at "
+                                              "200 requests a minute"),
         Profile("ci", max_examples=30, coverage=True, stateful=True, stateful_examples=15,
                 stateful_max_steps=6, purpose="a CI gate: a couple of minutes on 2 cores"),
         Profile("thorough", max_examples=200, coverage=True, stateful=True,

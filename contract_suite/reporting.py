@@ -133,3 +133,25 @@ def redact_report(report: pytest.TestReport) -> None:
         path, line, reason = report.longrepr
         report.longrepr = (path, line, redact(reason))
     report.sections = [(title, redact(content)) for title, content in report.sections]
+
+
+def rate_summary(governor: Any) -> dict[str, Any]:
+    """What one process's rate-limit governor saw, as plain data (xdist ships it)."""
+    return {"limit": governor.limit_seen, "rate_limited": governor.rate_limited,
+            "waited": round(governor.waited, 1), "spent": governor.spent}
+
+
+def rate_line(summaries: list[dict[str, Any]]) -> str | None:
+    """One line on the target's rate limit: what it allowed, how often it said 429, how long
+    the run waited (brief, Room "rate-limits": waiting is correct behaviour, not a finding)."""
+    limits = [s["limit"] for s in summaries if s.get("limit") is not None]
+    answered = sum(int(s.get("rate_limited") or 0) for s in summaries)
+    if not limits and not answered:
+        return None
+    waited = sum(float(s.get("waited") or 0.0) for s in summaries)
+    limit = f"X-RateLimit-Limit {min(limits)}" if limits else "no X-RateLimit-Limit seen"
+    line = (f"rate limit: {limit}; {answered} answer(s) 429 waited out "
+            f"({waited:.0f} s spent waiting, summed over test processes)")
+    if any(s.get("spent") for s in summaries):
+        line += "; the --rate-limit-budget ran out: tests skipped as 'rate limited' did not run"
+    return line
