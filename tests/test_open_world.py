@@ -1,0 +1,129 @@
+"""The open world: on a team that already holds other people's webhooks the suite changes
+nothing it did not create, cleans up every team it wrote to, and rides out a rate limit.
+
+Each test runs the real suite in a subprocess against a reference server on loopback, as a
+user or CI would, bounded in time.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reference_server.launcher import RunningServer, start_reference_server
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "tok-world-main-7c1d2e3f4a5b6c7d"
+OTHER_TOKEN = "tok-world-other-0a9b8c7d6e5f4a3b"
+RUN_TIMEOUT = 300
+TEAMS = {"main": TOKEN, "other": OTHER_TOKEN}
+
+pytestmark = pytest.mark.slow
+
+
+def start(tmp_path: Path, **options: Any) -> RunningServer:
+    options.setdefault("rate_limit", 1_000_000)
+    return start_reference_server(db_path=tmp_path / "db.sqlite3",
+                                  tokens=[("team-a", TOKEN, False), ("team-b", OTHER_TOKEN, False)],
+                                  **options)
+
+
+def run_suite(server: RunningServer, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--base-url", server.base_url,
+         "--token", TOKEN, "--other-team-token", OTHER_TOKEN, "--seed", "11", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
+
+
+def api(server: RunningServer, token: str) -> httpx.Client:
+    return httpx.Client(base_url=server.base_url + "/api/v2", timeout=10,
+                        headers={"Authorization": f"Bearer {token}"})
+
+
+def populate(server: RunningServer) -> None:
+    """Six webhooks per team, created first on a new store: the ids generation hits first
+    (1, 2, 3 …), as on a staging team that has been in use for a while."""
+    for index in range(6):
+        for token in TEAMS.values():
+            with api(server, token) as client:
+                response = client.post("/webhooks", json={
+                    "url": f"https://hooks.invalid/someone-else/{index}",
+                    "events": ["*"] if index % 2 else ["client.*", "record.created"],
+                    "is_enabled": index % 3 != 0})
+                assert response.status_code == 201, response.text
+
+
+def get_waiting(client: httpx.Client, path: str, params: dict[str, Any]) -> Any:
+    """GET, waiting out a 429 (bounded), for the rate-limited target."""
+    for _ in range(10):
+        response = client.get(path, params=params)
+        if response.status_code != 429:
+            assert response.status_code == 200, response.text
+            return response.json()
+        time.sleep(min(float(response.headers.get("Retry-After", "1")), 5.0))
+    raise AssertionError(f"GET {path} stayed rate limited")
+
+
+def snapshot(server: RunningServer) -> dict[str, dict[int, Any]]:
+    """Every webhook of each team, as the API shows it (bounded: a few pages)."""
+    seen: dict[str, dict[int, Any]] = {}
+    for team, token in TEAMS.items():
+        seen[team] = {}
+        with api(server, token) as client:
+            for page in range(1, 20):
+                body = get_waiting(client, "/webhooks", {"page": page, "limit": 100})
+                seen[team].update({item["id"]: item for item in body["data"]})
+                if page >= body["total_pages"]:
+                    break
+    return seen
+
+
+@pytest.fixture
+def populated(tmp_path: Path) -> Iterator[tuple[RunningServer, dict[str, dict[int, Any]]]]:
+    with start(tmp_path) as server:
+        populate(server)
+        yield server, snapshot(server)
+
+
+def test_generated_tests_leave_every_webhook_they_did_not_create_as_it_was(
+        populated: tuple[RunningServer, dict[str, dict[int, Any]]]) -> None:
+    # Seen before the write guard: one run deleted 11 of 12 pre-existing webhooks and
+    # rewrote others (generated and captured ids name other people's webhooks).
+    server, before = populated
+    result = run_suite(server, "contracts/test_generated.py", "--profile", "ci")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert snapshot(server) == before  # same ids, same bodies, same updated_at: nothing left
+
+
+def test_cleanup_deletes_what_the_run_created_with_the_other_teams_token_after_a_failure(
+        tmp_path: Path) -> None:
+    # Seen before: an isolation contract failed after the other team had created its
+    # webhook, and cleanup (main team only) left it behind.
+    with start(tmp_path, faults=("other-team-visible",)) as server:
+        result = run_suite(server, "contracts/v2/isolation.contract.yaml", "-p", "no:xdist")
+        assert result.returncode == 1, result.stdout[-3000:]
+        assert "we-never-see-the-other-teams-webhook" in result.stdout
+        assert snapshot(server) == {"main": {}, "other": {}}
+
+
+def test_a_rate_limited_target_is_waited_out_and_cleaned_up_without_a_failure(
+        tmp_path: Path) -> None:
+    # 30 requests per 3 s per token: the run meets many 429s (each waited out and sent
+    # again), cleanup included; none is reported as a broken contract.
+    with start(tmp_path, rate_limit=30, rate_window=3) as server:
+        result = run_suite(server, "contracts/v2/lifecycle.contract.yaml",
+                           "contracts/test_generated.py", "-k", "lifecycle or v2_operation",
+                           "--profile", "smoke", "-p", "no:xdist")
+        assert result.returncode == 0, result.stdout[-3000:]
+        assert "rate limit: X-RateLimit-Limit 30;" in result.stdout
+        assert " 0 answer(s) 429" not in result.stdout  # the limit was really met
+        assert snapshot(server) == {"main": {}, "other": {}}
