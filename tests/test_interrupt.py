@@ -1,0 +1,191 @@
+"""Ctrl-C during a contract run: pytest's "interrupted" ending (exit 2), and nothing left behind.
+
+Each test starts a reference server on loopback, runs `pytest <paths>` against it in a
+subprocess (its own process group, as a terminal's foreground job) with a tiny plugin that
+notes each test call as it starts, waits until the chosen call has begun, then sends SIGINT
+to the group as a terminal's Ctrl-C does. The interrupt thus lands inside a test (a
+delivery test waiting on its receiver with a webhook set up, a schemathesis call, a
+curated contract's steps), not during start-up or between tests. Every wait is bounded.
+
+What an interrupted run must do: print pytest's summary (`!!! KeyboardInterrupt !!!`, `N
+passed in ...`) with no traceback, exit 2, and still delete every webhook it tagged
+(`/aqid-contracts/<run id>/` in the url): checked through the API with both teams' tokens.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from contract_suite.redact import mask
+from contract_suite.selftest.runs import TOKEN_ENV, TargetSpec, new_tokens, start_target
+from reference_server.launcher import RunningServer
+
+ROOT = Path(__file__).resolve().parent.parent
+START_BOUND = 180.0  # seconds until the chosen test call starts (a loaded CI box)
+STOP_BOUND = 60.0  # seconds from SIGINT to exit; then the process group is killed
+TAG = "/aqid-contracts/"
+SETTLE = 0.3  # seconds from a call's start to Ctrl-C: inside the call, not its setup
+# Loaded into the run with -p: appends each test call's node id to $AQID_TEST_CALLS as it
+# starts (in xdist workers too), so the test knows where the interrupt will land.
+CALLS_PLUGIN = """
+import os
+import pytest
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    with open(os.environ["AQID_TEST_CALLS"], "a") as calls:
+        calls.write(item.nodeid + "\\n")
+"""
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Target:
+    server: RunningServer
+    tokens: dict[str, str]
+
+
+@dataclass
+class Interrupted:
+    exit_code: int
+    output: str
+
+
+@pytest.fixture
+def reference(tmp_path: Path) -> Iterator[Target]:
+    tokens = new_tokens()
+    server = start_target(TargetSpec("clean", "clean"), tmp_path, tokens)
+    try:
+        yield Target(server, tokens)
+    finally:
+        server.stop()
+
+
+def interrupt_run(target: Target, folder: Path, *args: str, call: int = 1) -> Interrupted:
+    """Run `pytest *args` against `target`; Ctrl-C just after test call number `call` starts."""
+    (folder / "aqid_test_calls.py").write_text(CALLS_PLUGIN)
+    calls = folder / "calls.txt"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
+    env.update({TOKEN_ENV[role]: token for role, token in target.tokens.items()})
+    env.update(AQID_BASE_URL=target.server.base_url, AQID_TEST_CALLS=str(calls),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")])))
+    command = [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-q",
+               "-p", "aqid_test_calls"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        while chunk := os.read(process.stdout.fileno(), 4096):
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+
+    def output() -> str:
+        text = b"".join(chunks).decode(errors="replace")
+        for token in target.tokens.values():
+            text = text.replace(token, mask(token))
+        return text
+
+    try:
+        deadline = time.monotonic() + START_BOUND
+        while _started(calls) < call:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the run ended or stalled before test call {call} started "
+                            f"(exit {process.poll()}): {output()[-2000:]}")
+            time.sleep(0.02)
+        time.sleep(SETTLE)
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(STOP_BOUND)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running {STOP_BOUND:.0f} s after Ctrl-C: {output()[-2000:]}")
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(STOP_BOUND)
+        reader.join(5)
+        assert process.stdout is not None
+        process.stdout.close()
+    return Interrupted(process.returncode, output())
+
+
+def _started(calls: Path) -> int:
+    return len(calls.read_text().splitlines()) if calls.exists() else 0
+
+
+def tagged_left(target: Target) -> list[str]:
+    """URLs of the webhooks on the target, of either team, that carry a run tag."""
+    urls = []
+    for role in ("main", "other"):
+        headers = {"Authorization": f"Bearer {target.tokens[role]}"}
+        for page in range(1, 50):  # a bound: a fresh server holds only what the run left
+            response = httpx.get(f"{target.server.base_url}/api/v2/webhooks", headers=headers,
+                                 params={"page": page, "limit": 100}, timeout=10)
+            assert response.status_code == 200, response.text[:300]
+            body = response.json()
+            urls += [hook["url"] for hook in body["data"] if TAG in str(hook.get("url"))]
+            if page >= int(body.get("total_pages") or 1):
+                break
+    return urls
+
+
+def assert_interrupted_cleanly(run: Interrupted, target: Target) -> None:
+    tail = run.output[-3000:]
+    assert "Traceback" not in run.output, tail
+    assert "RuntimeError" not in run.output, tail
+    assert "KeyboardInterrupt" in run.output, tail
+    assert re.search(r"\d+ passed|no tests ran", run.output), tail
+    assert re.search(r"cleanup: deleted \d+ webhook\(s\) left by run \w+", run.output), tail
+    assert run.exit_code == 2, f"exit {run.exit_code}: {tail}"
+    assert tagged_left(target) == [], tail
+
+
+def test_ctrl_c_during_a_delivery_test_ends_interrupted_and_deletes_its_webhooks(
+    reference: Target, tmp_path: Path,
+) -> None:
+    # A delivery test holds a webhook (subscribed_webhook) while it waits on its receiver;
+    # Ctrl-C there leaves that fixture's teardown, a DELETE, to pytest's sessionfinish.
+    run = interrupt_run(reference, tmp_path, "contracts/deliveries", "-p", "no:xdist", call=2)
+    assert_interrupted_cleanly(run, reference)
+
+
+def test_ctrl_c_during_the_generated_tests_ends_interrupted_and_deletes_its_webhooks(
+    reference: Target, tmp_path: Path,
+) -> None:
+    # Inside a schemathesis call: hypothesis is generating and sending cases.
+    run = interrupt_run(reference, tmp_path, "contracts/test_generated.py", "-p", "no:xdist",
+                        call=2)
+    assert_interrupted_cleanly(run, reference)
+
+
+def test_ctrl_c_during_curated_contracts_ends_interrupted_and_deletes_its_webhooks(
+    reference: Target, tmp_path: Path,
+) -> None:
+    run = interrupt_run(reference, tmp_path, "contracts/v2", "contracts/v1", "-p", "no:xdist",
+                        call=5)
+    assert_interrupted_cleanly(run, reference)
+
+
+def test_ctrl_c_under_xdist_ends_interrupted_and_deletes_its_webhooks(
+    reference: Target, tmp_path: Path,
+) -> None:
+    # Ctrl-C reaches the controller and both workers (one process group).
+    run = interrupt_run(reference, tmp_path, "contracts/deliveries", "contracts/v2", "-n", "2",
+                        call=3)
+    assert_interrupted_cleanly(run, reference)
