@@ -61,3 +61,48 @@ def test_really_invalid_bodies_stay_failures(schema: Any, body: dict[str, Any]) 
 def test_lenient_booleans_in_bodies_are_not_negative_data(schema: Any) -> None:
     assert accepted(schema["/webhooks"]["POST"],
                     body={"url": "https://example.org/", "events": ["*"], "is_enabled": 1})
+
+
+@pytest.mark.parametrize("page", ["2147483648", "99999999999999999999999999"])
+def test_a_page_past_two_to_the_31_answered_as_past_the_end_is_room(schema: Any,
+                                                                     page: str) -> None:
+    assert accepted(schema["/webhooks"]["GET"], query={"page": page})
+
+
+@pytest.mark.parametrize("events", ["client.*", "client.*,record.created", ["*", "*"],
+                                    ["client.*", "record.created", "client.*"]])
+def test_events_as_one_string_or_with_repeats_read_the_obvious_way_are_room(
+        schema: Any, events: Any) -> None:
+    assert accepted(schema["/webhooks"]["POST"],
+                    body={"url": "https://hooks.invalid/x", "events": events})
+
+
+@pytest.mark.parametrize("events", ["not-an-event", "ping", ["ping", "ping"], []])
+def test_events_that_no_reading_makes_valid_stay_failures(schema: Any, events: Any) -> None:
+    assert not accepted(schema["/webhooks"]["POST"],
+                        body={"url": "https://hooks.invalid/x", "events": events})
+
+
+def test_a_url_longer_than_255_characters_is_room(schema: Any) -> None:
+    url = "https://hooks.invalid/" + "a" * 2030
+    assert accepted(schema["/webhooks"]["POST"], body={"url": url, "events": ["*"]})
+
+
+@pytest.mark.parametrize("url", ["/relative/path", "ftp://hooks.invalid/x", " https://a.invalid/",
+                                 "https://", "mailto:someone@hooks.invalid"])
+def test_relative_urls_other_schemes_and_hostless_urls_stay_failures(schema: Any,
+                                                                    url: str) -> None:
+    assert not accepted(schema["/webhooks"]["POST"], body={"url": url, "events": ["*"]})
+
+
+def test_every_room_entry_quotes_the_brief_and_says_how_it_is_treated() -> None:
+    from contract_suite.room import ROOM
+
+    brief = Path(__file__).resolve().parents[2] / "shared" / "API-BRIEF.md"
+    text = " ".join(brief.read_text(encoding="utf-8").split()).replace("`", "") \
+        if brief.exists() else None
+    for entry in ROOM.values():
+        assert entry.treatment and entry.brief
+        if text is not None:  # the brief beside the checkout (CI has a copy)
+            for fragment in entry.brief.split(" ... "):
+                assert fragment.rstrip(".") in text, (entry.name, fragment)
