@@ -18,6 +18,7 @@ class Profile:
     stateful_examples: int  # scenarios per state machine
     stateful_max_steps: int
     purpose: str
+    approx_requests: int = 0  # requests a run sends in all, measured on the embedded server
 
 
 PROFILES: dict[str, Profile] = {

@@ -8,6 +8,7 @@ report pytest writes (terminal, JUnit XML, HTML) is built from test reports, whi
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from dataclasses import dataclass, field
@@ -94,7 +95,20 @@ def header_lines(session: Any) -> list[str]:
         f"profile: {session.profile.name} ({session.profile.purpose}); seed: {session.seed} "
         f"(repeat with --seed {session.seed}); api versions: {versions}"
         f"{'; read-only' if target.read_only else ''}; run id: {target.run_id}",
+        *([rate_header(session.rate_limit, session.profile)]
+          if getattr(session, "rate_limit", None) else []),
     ]
+
+
+def rate_header(limit: int, profile: Any) -> str:
+    """The rate limit the probe saw and what it means for this run's duration."""
+    line = f"rate limit: {limit} requests per window (X-RateLimit-Limit at the probe)"
+    if profile.approx_requests:
+        windows = profile.approx_requests / limit
+        line += (f"; profile {profile.name} sends ~{profile.approx_requests} requests: "
+                 + (f"expect ~{windows:.1f} windows (~{math.ceil(windows)} min at a window a "
+                    "minute)" if windows >= 1 else "no waiting expected"))
+    return line
 
 
 def summary_lines(data: dict[str, Any], requests_by_client: int) -> list[str]:

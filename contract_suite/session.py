@@ -14,7 +14,7 @@ probes the target, and picks the run id and seed. xdist workers receive that as
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ class RunInfo:
     run_id: str
     seed: int
     read_only_token: str | None = None
+    rate_limit: int | None = None  # X-RateLimit-Limit the probe saw, if any
 
 
 _RUN_KEY = pytest.StashKey["RunInfo"]()
@@ -52,11 +53,13 @@ _EMBEDDED_KEY = pytest.StashKey["EmbeddedTarget"]()
 
 
 class SuiteSession:
-    def __init__(self, target: Target, options: Options, seed: int) -> None:
+    def __init__(self, target: Target, options: Options, seed: int,
+                 rate_limit: int | None = None) -> None:
         self.target = target
         self.options = options
         self.profile: Profile = PROFILES[options.profile]
         self.seed = seed
+        self.rate_limit = rate_limit  # X-RateLimit-Limit at the probe (the header names it)
         self.governor = RateGovernor(options.rate_limit_budget)
         self.api = ApiClient(target, governor=self.governor)
         self.spec_dir = SPEC_DIR
@@ -120,7 +123,7 @@ def get_session(config: pytest.Config) -> SuiteSession:
             receiver_url=options.receiver_url,
             receiver_port=options.receiver_port, run_id=run.run_id,
         )
-        session = SuiteSession(target, options, run.seed)
+        session = SuiteSession(target, options, run.seed, rate_limit=run.rate_limit)
         config.stash[_SESSION_KEY] = session
     return session
 
@@ -185,7 +188,7 @@ def prepare_run(config: pytest.Config) -> RunInfo:
         redactor.add(secret)
     version = "v2" if "v2" in options.api_versions else "v1"
     try:
-        probe_target(run.base_url, run.token, version=version)
+        probed = probe_target(run.base_url, run.token, version=version)
         if run.other_team_token:
             probe_target(run.base_url, run.other_team_token, version=version,
                          who="--other-team-token")
@@ -194,6 +197,9 @@ def prepare_run(config: pytest.Config) -> RunInfo:
                          who="--read-only-token")
     except ProbeFailure as exc:
         raise pytest.UsageError(str(exc)) from None
+    limit = getattr(probed, "rate_limit", None)
+    if isinstance(limit, int):
+        run = replace(run, rate_limit=limit)
     config.stash[_RUN_KEY] = run
     return run
 
