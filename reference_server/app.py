@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -29,11 +30,24 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     status, body = exc.status, exc.body
     if status == 401 and settings.has_fault("unauthenticated-body-wrong"):
         body = {"message": "Unauthenticated."}
+    if settings.has_variant("other-wording"):
+        body = _reworded(status, body)
     if status == 422 and settings.has_fault("validation-errors-unnamed"):
         body = {"message": ["The given data was invalid."]}
     if status == 422 and settings.has_fault("validation-422-as-400"):
         status = 400
     return json_response(request, body, status, exc.headers)
+
+
+def _reworded(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Room "incidentals": message wording is free where the brief quotes none (422 field
+    messages, the 413 reason); the 401, 403 and 404 bodies are quoted, so they stay."""
+    if status == 422:
+        return {path: [f"Invalid value ({index + 1} of {len(messages)})."
+                       for index in range(len(messages))] for path, messages in body.items()}
+    if status == 413:
+        return {"error": "Payload Too Large"}
+    return body
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -276,6 +276,8 @@ VARIANTS: dict[str, Fault] = _catalogue(
                                             "v1 deliveries"),
           "a new database starts with 150 webhooks (130 main team) with unusual allowed URLs,"
           " id gaps and delivery logs"),
+    Fault("other-wording", "error bodies", (*V2_OPS, *V1_OPS),
+          "422 messages, the 413 reason and the 429 message are worded differently"),
     Fault("rate-limited-200", "all responses", OPERATIONS[:-1],
           "200 requests per 60 s per user per team (whatever --rate-limit says), then 429"),
 )

@@ -86,7 +86,9 @@ class RateLimitMiddleware:
     async def _too_many(self, send: Send, headers: list[tuple[bytes, bytes]],
                         reset_at: float) -> None:
         retry_after = max(1, math.ceil(reset_at - time.time()))
-        body = render_json({"message": "Too Many Attempts."}, self.settings)
+        wording = ("Slow down." if self.settings.has_variant("other-wording")
+                   else "Too Many Attempts.")
+        body = render_json({"message": wording}, self.settings)
         extra: list[Any] = [(b"retry-after", str(retry_after).encode()),
                             (b"x-ratelimit-reset", str(math.ceil(reset_at)).encode()),
                             (b"content-type", json_media_type(self.settings).encode()),

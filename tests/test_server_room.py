@@ -494,3 +494,22 @@ def test_the_egress_guard_needs_both_parsers_to_agree_on_a_loopback_host() -> No
     for url in ("http://127.0.0.1\\@hooks.invalid/", "http://hooks.invalid#@127.0.0.1/",
                 "http://hooks.invalid?@127.0.0.1/"):
         assert refusal(url, allowed), url
+
+
+def test_other_wording(tmp_path: Path) -> None:
+    def probe(api: Any) -> list[tuple[int, Any]]:
+        responses = [api.post(V2_HOOKS, headers=AUTH_A, json={"url": "nope", "events": []}),
+                     api.post(V2_HOOKS, headers=AUTH_A, json={"padding": "x" * 70_000}),
+                     api.get(V2_HOOKS), api.get(f"{V2_HOOKS}/999", headers=AUTH_A),
+                     api.post(V2_HOOKS, headers=AUTH_RO, json={}),
+                     api.get(V2_HOOKS, headers=AUTH_A), api.get(V2_HOOKS, headers=AUTH_A)]
+        return [(response.status_code, response.json()) for response in responses]
+
+    clean, reworded = compare(tmp_path, "other-wording", probe, rate_limit=4)
+    assert [status for status, _ in clean] == [422, 413, 401, 404, 403, 200, 429]
+    assert [status for status, _ in reworded] == [status for status, _ in clean]
+    assert reworded[0][1] == {"url": ["Invalid value (1 of 1)."],
+                              "events": ["Invalid value (1 of 1)."]} != clean[0][1]
+    assert reworded[1][1]["error"] != clean[1][1]["error"]
+    assert reworded[2:6] == clean[2:6]  # the brief quotes these bodies: they stay
+    assert reworded[6][1]["message"] and reworded[6][1] != clean[6][1]
