@@ -169,6 +169,16 @@ def main(argv: list[str]) -> int:
     print(f"selftest: {len(targets)} runs (profile {args.profile}, seed {args.seed}, "
           f"{args.jobs} side by side, xdist workers {args.workers or 'none'}, "
           f"timeout {args.run_timeout:.0f} s each, budget {args.budget:.0f} s)", flush=True)
+    for target in targets:
+        if target.profile or target.timeout:
+            print(f"selftest: {target.name} runs with profile {target.profile or args.profile}"
+                  f", timeout {target.timeout or args.run_timeout:.0f} s"
+                  + (f", limit {target.rate_limit} requests per {target.rate_window or 60:.0f} s"
+                     if target.rate_limit else ""), flush=True)
+    checks = [target for target in targets if target.kind == "integrity"]
+    if checks:
+        print(f"selftest: {len(checks)} integrity runs on {', '.join(checks[0].variants)}: "
+              "snapshots of both teams' webhooks before and after", flush=True)
     done: list[SuiteRun] = []
 
     def report(run: SuiteRun) -> None:

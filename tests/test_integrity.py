@@ -246,10 +246,34 @@ def test_the_sigint_goes_to_the_suite_counted_from_its_first_test(tmp_path: Path
 
     marker = tmp_path / "started"
     process = subprocess.Popen([sys.executable, "-c", FAKE_SUITE], text=True,
-                               stdout=subprocess.PIPE, start_new_session=True,
+                               stdout=subprocess.DEVNULL, start_new_session=True,
                                env={**os.environ, "AQID_TESTS_STARTED_FILE": str(marker)})
     began = time.monotonic()
     _, sent = _wait(process, 0.5, RunSettings(timeout=20.0, interrupt_grace=5.0), marker)
     assert process.returncode == 2
     assert sent is not None and 0.9 <= sent < 5.0  # 0.5 s start + 0.5 s after the marker
     assert time.monotonic() - began < 10.0
+
+
+def test_a_suite_that_ignores_the_sigint_is_killed_after_the_grace(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from contract_suite.selftest.runs import RunSettings, _wait
+
+    marker = tmp_path / "started"
+    stubborn = FAKE_SUITE.replace("sys.exit(2)", "None")  # swallows the SIGINT
+    process = subprocess.Popen([sys.executable, "-c", stubborn], text=True,
+                               stdout=subprocess.DEVNULL, start_new_session=True,
+                               env={**os.environ, "AQID_TESTS_STARTED_FILE": str(marker)})
+    began = time.monotonic()
+    try:
+        with pytest.raises(subprocess.TimeoutExpired) as raised:
+            _wait(process, 0.2, RunSettings(timeout=20.0, interrupt_grace=1.0), marker)
+        assert raised.value.sigint_sent_at is not None  # the caller says "did not stop"
+        assert time.monotonic() - began < 8.0
+    finally:
+        process.kill()
+        process.wait(5)

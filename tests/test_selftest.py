@@ -333,3 +333,15 @@ def test_a_spent_budget_starts_no_more_runs_and_they_count_as_errors() -> None:
     assert [run.outcome for run in runs] == ["error", "error"]
     assert all(run.problem and run.problem.startswith("not run: ") for run in runs)
     assert [verdict(run) for run in runs] == ["ERROR", "ERROR"] and exit_status(runs) == 1
+
+
+def test_a_passing_variant_that_leaves_a_webhook_behind_fails_the_selftest() -> None:
+    from contract_suite.selftest.integrity import Finding, IntegrityResult
+
+    run = fake_run("rate-limited-200", "variant", 0)
+    run.integrity = IntegrityResult([])
+    assert verdict(run) == "ok" and exit_status([run]) == 0
+    run.integrity = IntegrityResult([Finding("fail", "leftover", "main", "12", "-", "tagged")])
+    assert verdict(run) == "LEFT BEHIND"
+    assert score([run]).integrity_failed == ["rate-limited-200"] and exit_status([run]) == 1
+    assert "leftover: webhook 12 (main team)" in markdown_table([run])

@@ -58,9 +58,11 @@ def rate_limited_profile() -> str:
 
 def rate_limited_target() -> TargetSpec:
     variants = (RATE_LIMITED,) if RATE_LIMITED in catalogue.VARIANTS else ()
+    # Its observer checks that nothing is left behind (cleanup paced under the limit too).
     return TargetSpec(RATE_LIMITED, "variant", variants=variants,
                       profile=rate_limited_profile(), timeout=RATE_LIMITED_TIMEOUT,
-                      rate_limit=RATE_LIMIT, rate_window=RATE_WINDOW)
+                      rate_limit=RATE_LIMIT, rate_window=RATE_WINDOW,
+                      observer=functools.partial(IntegrityObserver, None, require_seeded=False))
 
 
 SPECIAL_VARIANTS = {RATE_LIMITED: rate_limited_target}

@@ -339,8 +339,11 @@ def take_snapshot(base_url: str, tokens: Mapping[str, str], *, teams: Iterable[s
 class IntegrityObserver:
     """runs.Observer: a snapshot before the suite, one after, the findings on the run."""
 
-    def __init__(self, expected_exit: int) -> None:
-        self.expected_exit = expected_exit
+    def __init__(self, expected_exit: int | None, *, require_seeded: bool = True) -> None:
+        """`expected_exit` None: the exit code is judged elsewhere (a variant's verdict);
+        `require_seeded` False: an empty server before the run is fine (then only
+        leftovers can be found)."""
+        self.expected_exit, self.require_seeded = expected_exit, require_seeded
         self.before_snapshot: Snapshot | None = None
 
     def before(self, base_url: str, tokens: dict[str, str]) -> None:
@@ -352,7 +355,7 @@ class IntegrityObserver:
         before = self.before_snapshot or Snapshot(problems=["not taken"])
         result = IntegrityResult(diff(before, after), len(before.webhooks),
                                  len(after.webhooks), self.expected_exit)
-        if not before.webhooks and not before.problems:
+        if self.require_seeded and not before.webhooks and not before.problems:
             result.findings.insert(0, Finding(
                 "fail", "unreadable", "-", "-", "-", "no webhook before the run: the "
                 "pre-populated variant seeded nothing, so nothing is proven"))
@@ -360,9 +363,11 @@ class IntegrityObserver:
                " the run)"
                if run.interrupted_at is not None else
                " (the suite passes a pre-populated target)" if self.expected_exit == 0 else "")
-        if self.expected_exit == 2 and run.interrupted_at is None and run.exit_code is not None:
-            why = " (SIGINT was due but the suite ended before it)"
-        finding = exit_code_finding(self.expected_exit, run.exit_code, why)
+        if self.expected_exit == 2 and run.interrupted_at is None:
+            why = (" (SIGINT was due but the suite ended before it)" if run.exit_code is not None
+                   else f" (no SIGINT sent: {run.problem})")
+        finding = (exit_code_finding(self.expected_exit, run.exit_code, why)
+                   if self.expected_exit is not None else None)
         if finding is not None:
             result.findings.insert(0, finding)
         run.integrity = result

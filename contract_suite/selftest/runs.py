@@ -207,12 +207,14 @@ def _run(target: TargetSpec, settings: RunSettings, base_url: str, tokens: dict[
     except subprocess.TimeoutExpired as exc:
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
-        after_sigint = target.interrupt_after is not None and exc.timeout != settings.timeout
+        sent = getattr(exc, "sigint_sent_at", None)
         bound = (f"did not stop within {settings.interrupt_grace:.0f} s of the SIGINT"
-                 if after_sigint else f"timed out after {settings.timeout:.0f} s")
+                 if sent is not None else f"timed out after {settings.timeout:.0f} s"
+                 + (" before its first test started" if target.interrupt_after is not None
+                    and not started_marker.exists() else ""))
         return SuiteRun(target, settings.seed, None, time.monotonic() - started,
                         problem=bound, output_tail=_tail(_masked(output, tokens)),
-                        profile=settings.profile, interrupted_at=target.interrupt_after)
+                        profile=settings.profile, interrupted_at=sent)
     seconds = time.monotonic() - started
     output = _masked(output, tokens)  # the suite masks its output; this is belt and braces
     run = SuiteRun(target, settings.seed, process.returncode, seconds, output_tail=_tail(output),
@@ -266,7 +268,11 @@ def _wait(process: subprocess.Popen[str], interrupt_after: float | None,
             continue
     os.killpg(process.pid, signal.SIGINT)
     sent = time.monotonic() - begin
-    return process.communicate(timeout=settings.interrupt_grace)[0], sent
+    try:
+        return process.communicate(timeout=settings.interrupt_grace)[0], sent
+    except subprocess.TimeoutExpired as exc:
+        exc.sigint_sent_at = sent  # type: ignore[attr-defined]  # read by the caller
+        raise
 
 
 def _masked(output: str, tokens: dict[str, str]) -> str:

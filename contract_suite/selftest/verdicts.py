@@ -25,6 +25,7 @@ VERDICT_BY_OUTCOME = {
     "variant": {"pass": "ok", "fail": "FALSE POSITIVE", "error": "ERROR"},
 }
 GOOD_VERDICTS = {"caught", "ok"}
+LEFT_VERDICTS = {"LEFT BEHIND", "TOUCHED", "BAD EXIT"}  # a passing variant's integrity findings
 
 
 def verdict(run: SuiteRun) -> str:
@@ -32,7 +33,10 @@ def verdict(run: SuiteRun) -> str:
         if run.integrity is None and run.problem:  # not run (budget) or no server
             return "ERROR"
         return integrity_verdict(run.integrity)
-    return VERDICT_BY_OUTCOME[run.target.kind][run.outcome]
+    judged = VERDICT_BY_OUTCOME[run.target.kind][run.outcome]
+    if judged == "ok" and run.integrity is not None:  # a variant that must leave nothing
+        return integrity_verdict(run.integrity)
+    return judged
 
 
 def evidence(run: SuiteRun) -> list[str]:
@@ -40,6 +44,8 @@ def evidence(run: SuiteRun) -> list[str]:
     if run.target.kind == "integrity":
         if run.integrity is None:
             return [run.problem or "no integrity result"]
+        return [finding.line() for finding in run.integrity.failing]
+    if run.outcome == "pass" and run.integrity is not None and run.integrity.failing:
         return [finding.line() for finding in run.integrity.failing]
     if run.failed:
         return [test.name for test in run.failed]
@@ -91,7 +97,9 @@ def score(runs: list[SuiteRun]) -> Score:
         errors=[run.target.name for run, v in verdicts if v == "ERROR"],
         missed=[run.target.name for run, v in verdicts if v == "MISSED"],
         integrity_runs=len(checks),
-        integrity_failed=[run.target.name for run in checks if verdict(run) != "ok"],
+        integrity_failed=[run.target.name for run in runs
+                          if (verdict(run) != "ok" if run.target.kind == "integrity"
+                              else verdict(run) in LEFT_VERDICTS)],
     )
 
 
