@@ -119,3 +119,113 @@ def test_a_receiver_port_in_use_fails_with_one_line(pytester: pytest.Pytester) -
     result.stdout.fnmatch_lines([f"*delivery contracts: the receiver cannot bind 127.0.0.1:{port} "
                                  "(*); free the port or pass another --receiver-port"])
     assert "Traceback" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(("delays", "timeout", "interval"), [
+    ((0.05, 0.05), 1.0, 0.2),  # never under MIN_POLL, however tiny the delays
+    ((1.0, 2.0), 1.0, 0.5),  # half the shortest retry delay
+    ((60.0, 120.0), 5.0, 2.0),  # never over MAX_POLL: a slow schedule still polls
+    ((), 0.3, 0.2),  # no retries: from the timeout
+])
+def test_poll_spacing_comes_from_the_reported_retry_delays_within_bounds(
+    delays: tuple[float, ...], timeout: float, interval: float,
+) -> None:
+    from contract_suite.delivery_fixtures import DeliveryTiming
+
+    assert DeliveryTiming(delays, timeout, 3).poll_interval == pytest.approx(interval)
+
+
+def test_a_log_poll_is_spaced_bounded_and_asks_for_an_explicit_page_size() -> None:
+    import time
+
+    import httpx
+
+    from contract_suite.delivery_fixtures import DeliveryTiming, poll_delivery_log
+    from contract_suite.http import ApiClient
+    from contract_suite.target import Target
+
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"data": [{"uuid": "u1", "attempts": 1}]})
+
+    target = Target(base_url="http://127.0.0.1:9", token="tok-0123456789")
+    api = ApiClient(target, transport=httpx.MockTransport(answer))
+    timing = DeliveryTiming((0.4,), 1.0, 3)  # polls 0.2 s apart
+    started = time.monotonic()
+    entries, settled = poll_delivery_log(api, 7, timing, lambda log: log["u1"]["attempts"] == 2,
+                                         within=1.0)
+    elapsed = time.monotonic() - started
+    assert not settled and entries == [{"uuid": "u1", "attempts": 1}]
+    assert elapsed < 1.5 and 4 <= len(seen) <= 6, (elapsed, len(seen))
+    assert {r.url.path for r in seen} == {"/api/v2/webhooks/7/deliveries"}
+    assert {r.url.params.get("limit") for r in seen} == {"100"}
+    _, settled = poll_delivery_log(api, 7, timing, lambda log: "u1" in log, within=1.0)
+    assert settled and len(seen) <= 7  # settled at once: one more request
+
+
+TEARDOWN_CONFTEST = '''
+import httpx
+import pytest
+
+from contract_suite.http import ApiClient
+from contract_suite.ratelimit import RateGovernor
+from contract_suite.target import Target
+
+calls = []
+
+
+def answer(request):
+    calls.append(f"{request.method} {request.url.path}")
+    if request.method == "POST":
+        return httpx.Response(201, json={"id": 100 + len(calls), "uuid":
+                              "db6a2d91-b67e-4f88-b71a-b73da98c5168", "secret": "s3cr3t-value"})
+    if request.url.path.endswith("/101"):
+        raise httpx.ConnectError("connection reset")
+    if request.url.path.endswith("/102"):
+        return httpx.Response(500, json={})
+    if request.url.path.endswith("/103"):  # a rate limit longer than the client waits
+        return httpx.Response(429, headers={"Retry-After": "600"}, json={})
+    return httpx.Response(204)
+
+
+@pytest.fixture(scope="session")
+def target():
+    return Target(base_url="http://127.0.0.1:9", token="tok-0123456789",
+                  api_versions=frozenset({"v2"}))
+
+
+@pytest.fixture(scope="session")
+def api(target):
+    # A wait budget of 1 s: the 429 below (Retry-After 600) is given up at once.
+    return ApiClient(target, transport=httpx.MockTransport(answer),
+                     governor=RateGovernor(budget=1.0))
+
+
+def pytest_sessionfinish(session):
+    print("CALLS", calls)
+'''
+
+TEARDOWN_TEST = '''
+def test_makes_four_then_fails(subscribed_webhook):
+    for name in ("a", "b", "c", "d"):
+        subscribed_webhook(["*"], name=name)
+    raise AssertionError("the contract failed")
+'''
+
+
+def test_teardown_deletes_every_webhook_it_made_even_past_failing_deletes(
+        pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(TEARDOWN_CONFTEST)
+    pytester.makepyfile(test_teardown=TEARDOWN_TEST)
+    result = pytester.runpytest("-p", "contract_suite.delivery_fixtures", "-p", "no:cacheprovider",
+                                "-s", "-q")
+    result.assert_outcomes(failed=1, errors=1)  # the project's filterwarnings = error
+    output = result.stdout.str()
+    creates = ["POST /api/v2/webhooks"] * 4
+    deletes = [f"DELETE /api/v2/webhooks/{n}" for n in (101, 102, 103, 104)]
+    assert f"CALLS {creates + deletes}" in output, output[-2000:]
+    # 103's 429 is left to the session-end cleanup, unsaid; the others are named.
+    assert ("could not delete webhook(s) 101 (token: ConnectError), 102 (token: 500) at "
+            "http://127.0.0.1:9; the session-end cleanup retries") in output, output[-2000:]
