@@ -160,8 +160,8 @@ def rate_line(summaries: list[dict[str, Any]]) -> str | None:
     the run waited (brief, Room "rate-limits": waiting is correct behaviour, not a finding)."""
     limits = [s["limit"] for s in summaries if s.get("limit") is not None]
     answered = sum(int(s.get("rate_limited") or 0) for s in summaries)
-    if not limits and not answered:
-        return None
+    if not answered:
+        return None  # the limit itself is in the header; no 429, nothing to say
     waited = sum(float(s.get("waited") or 0.0) for s in summaries)
     limit = f"X-RateLimit-Limit {min(limits)}" if limits else "no X-RateLimit-Limit seen"
     line = (f"rate limit: {limit}; {answered} answer(s) 429 waited out "

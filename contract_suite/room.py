@@ -174,6 +174,8 @@ def _valid_once_normalized(case: Case) -> bool:
 def _query_candidates(name: str, value: Any) -> list[Any]:
     """How a correct server may read one query value: as sent, as an integer (leading + or
     zeros), as a boolean (1/0/yes/no/on/off), or a page past 2**31 - 1 as past the end."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # schemathesis hands typed values; the server sees the wire form
     if not isinstance(value, str):
         return [value]
     text = value.strip()

@@ -119,4 +119,4 @@ def test_the_summary_line_names_the_limit_the_429s_and_the_wait() -> None:
                                            "spent": False}])
     assert line == ("rate limit: X-RateLimit-Limit 200; 3 answer(s) 429 waited out "
                     "(40 s spent waiting, summed over test processes)")
-    assert rate_line([{"limit": None, "rate_limited": 0, "waited": 0.0, "spent": False}]) is None
+    assert rate_line([{"limit": 200, "rate_limited": 0, "waited": 0.0, "spent": False}]) is None
