@@ -4,6 +4,8 @@
     make selftest                                  # clean + every fault + every variant
     .venv/bin/python scripts/selftest.py --quick   # a representative slice
     .venv/bin/python scripts/selftest.py --faults signature-hex,no-retries --profile smoke
+    .venv/bin/python scripts/selftest.py --faults "" --no-clean --variants rate-limited-200 \
+        --integrity                    # the rate-limited run and the integrity runs only
 
 For each target (clean server, each fault in reference_server/faults.py, each benign
 variant) it starts a reference server, runs `pytest contracts` against it (CI profile,
