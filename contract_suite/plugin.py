@@ -182,6 +182,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
         return (yield)
     finally:
         _clean_up(session)
+        _cut_short_by_rate_limit(session)
+
+
+def _cut_short_by_rate_limit(session: pytest.Session) -> None:
+    """A run whose rate-limit budget ran out did not test everything: it is no pass (exit 0)
+    and no broken contract (exit 1), so it ends as cut short, pytest's exit 2."""
+    config = session.config
+    suite = existing_session(config)
+    if suite is None or hasattr(config, "workerinput"):
+        return
+    spent = suite.governor.spent or any(r.get("spent") for r in config.stash[_RATE_BY_WORKERS])
+    if spent and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
 
 
 def _clean_up(session: pytest.Session) -> None:

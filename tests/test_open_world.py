@@ -127,3 +127,17 @@ def test_a_rate_limited_target_is_waited_out_and_cleaned_up_without_a_failure(
         assert "rate limit: X-RateLimit-Limit 30;" in result.stdout
         assert " 0 answer(s) 429" not in result.stdout  # the limit was really met
         assert snapshot(server) == {"main": {}, "other": {}}
+
+
+def test_a_spent_rate_limit_budget_ends_the_run_cut_short_and_still_cleans_up(
+        tmp_path: Path) -> None:
+    # 8 requests per 10 s and no time to wait: the contracts that meet the limit are not
+    # run (skipped, "rate limited"), none fails, the run ends with exit 2 (cut short), and
+    # cleanup, on its own budget, still deletes what was created.
+    with start(tmp_path, rate_limit=8, rate_window=10) as server:
+        result = run_suite(server, "contracts/v2/lifecycle.contract.yaml", "-p", "no:xdist",
+                           "--rate-limit-budget", "0")
+        assert result.returncode == 2, result.stdout[-3000:]
+        assert "rate limited: " in result.stdout and " failed" not in result.stdout
+        assert "the --rate-limit-budget ran out" in result.stdout
+        assert snapshot(server) == {"main": {}, "other": {}}
