@@ -27,7 +27,7 @@ from .ratelimit import RateLimitBudgetSpent
 from .receiver import AnswerLike, Endpoint, ReceivedRequest, WebhookReceiver
 from .redact import redactor
 from .session import SuiteSession
-from .target import Target
+from .target import TAG_PREFIX, Target
 
 # The brief's production schedule, used when the target does not say (no sandbox).
 PRODUCTION_SETTINGS = {"retry_delays": [60, 120, 600, 900], "timeout": 5, "disable_after": 10}
@@ -38,6 +38,13 @@ MAX_POLL = 2.0  # ... and at most, so a slow schedule still polls a few times in
 MAX_POLLS = 60  # requests one poll loop may send, whatever the time allows
 LOG_PAGE = 100  # the largest page the brief allows: the default page size is not promised
 SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
+MAX_FOREIGN_PAGES = 50  # pages of 100 read to learn the team's other webhooks, at most
+FOREIGN_SUBSCRIBERS = (
+    "firing {event} through POST /_sandbox/events would also deliver to {count} enabled "
+    "webhook(s) of this team that the run did not create (ids {ids}): the target fans an "
+    "event out to all of them, moving their delivery logs and failure tallies (at "
+    "disable_after it disables them), and the suite never changes webhooks it did not create "
+    "(room foreign-data); run the delivery contracts against a team without such webhooks")
 EVENTS_NEED_SANDBOX = ("this contract triggers events through POST /_sandbox/events; the target "
                        "{target} has no /_sandbox (GET /_sandbox is not 200): only the reference "
                        "server can be told to fire an event")
@@ -252,18 +259,29 @@ def delivery_marker() -> str:
 
 @pytest.fixture
 def fire_event(
-    api: ApiClient, suite_session: SuiteSession, delivery_marker: str
+    api: ApiClient, suite_session: SuiteSession, delivery_marker: str,
+    foreign_webhooks: ForeignCache,
 ) -> Callable[..., int]:
     """Factory: fire(event, credentials="token") -> N from 202 {"deliveries": N}.
 
     The event's data carries this test's marker; `Only(marker=...)` keeps only its deliveries (other
     tests of the same team fire events concurrently and `*` subscriptions receive those too).
     A target without the sandbox cannot be told to fire an event: the contract skips.
+    Room "foreign-data": the target fans an event out to ALL the team's enabled matching
+    webhooks, so N counts others' too (contracts check N >= theirs only), and an event that
+    would reach a webhook the run did not create is not fired: the contract skips, saying
+    which (their logs and failure tallies, and at disable_after their is_enabled, would move).
     """
     if suite_session.sandbox is None:
         pytest.skip(EVENTS_NEED_SANDBOX.format(target=suite_session.target.base_url))
 
     def fire(event: str, *, credentials: Credentials = "token") -> int:
+        known = foreign_subscribers(api, suite_session.target, credentials, foreign_webhooks)
+        others = [w for w in known if event_matches(w[1], event)]
+        if others:
+            pytest.skip(FOREIGN_SUBSCRIBERS.format(
+                event=event, count=len(others),
+                ids=", ".join(str(w[0]) for w in others[:5]) + (", …" if len(others) > 5 else "")))
         data = {"aqid_contracts": {"marker": delivery_marker, "by": credentials}}
         response = api.request("POST", "/_sandbox/events", json={"event": event, "data": data},
                                credentials=credentials)
@@ -275,6 +293,67 @@ def fire_event(
         return count
 
     return fire
+
+
+def event_matches(subscription: Sequence[str], event: str) -> bool:
+    """The brief's rule: `*` every event, `cat.*` its category, else the exact name."""
+    category = event.split(".", 1)[0]
+    return any(name in ("*", event, f"{category}.*") for name in subscription)
+
+
+ForeignCache = dict[Credentials, list[tuple[Any, list[str]]]]
+
+
+@pytest.fixture(scope="session")
+def foreign_webhooks() -> ForeignCache:
+    """Per team: (id, events) of its enabled webhooks the run did not create, read once."""
+    return {}
+
+
+def foreign_subscribers(api: ApiClient, target: Target, credentials: Credentials,
+                        cache: ForeignCache) -> list[tuple[Any, list[str]]]:
+    """(id, events) of the team's enabled webhooks that this run did not create.
+
+    Read once per process and team (foreign data does not come and go with the run): the
+    v2 list (`enabled=true`, pages of 100, bounded), or the v1 list where there is no v2.
+    Ours are those whose URL carries this run's tag (or that this client made). Past the
+    page bound the rest is unknown, which counts as one more foreign `*` webhook (the safe
+    side).
+    """
+    if credentials not in cache:
+        cache[credentials] = _read_foreign(api, target, credentials)
+    return cache[credentials]
+
+
+def _read_foreign(api: ApiClient, target: Target,
+                  credentials: Credentials) -> list[tuple[Any, list[str]]]:
+    ours = f"/{TAG_PREFIX}/{target.run_id}/"
+    v2 = "v2" in target.api_versions
+    path = "/api/v2/webhooks" if v2 else "/api/webhooks"
+    found: list[tuple[Any, list[str]]] = []
+    for page in range(1, MAX_FOREIGN_PAGES + 1):
+        params: dict[str, Any] = ({"page": page, "limit": 100, "enabled": "true"} if v2
+                                  else {"page": page, "per_page": 100})
+        response = api.request("GET", path, params=params, credentials=credentials)
+        body = response.json() if response.status_code == 200 else None
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            pytest.fail(f"GET {path} answered {response.status_code}, not the webhook list the "
+                        f"delivery contracts read to leave others' webhooks alone: "
+                        f"{redactor(response.text[:200])}")
+        for hook in body["data"]:
+            if (not isinstance(hook, dict) or ours in str(hook.get("url", ""))
+                    or hook.get("id") in api.owned_ids):
+                continue
+            enabled = hook.get("is_enabled") if v2 else hook.get("active")
+            events = hook.get("events")
+            events = events.split(",") if isinstance(events, str) else events
+            if enabled is not False:
+                found.append((hook.get("id"), [str(e) for e in events or ["*"]]))
+        pages = (body.get("total_pages") if v2
+                 else body.get("meta", {}).get("pagination", {}).get("total_pages"))
+        if not isinstance(pages, int) or page >= pages:
+            return found
+    return [*found, ("beyond the first pages", ["*"])]
 
 
 @dataclass(frozen=True)

@@ -229,3 +229,91 @@ def test_teardown_deletes_every_webhook_it_made_even_past_failing_deletes(
     # 103's 429 is left to the session-end cleanup, unsaid; the others are named.
     assert ("could not delete webhook(s) 101 (token: ConnectError), 102 (token: 500) at "
             "http://127.0.0.1:9; the session-end cleanup retries") in output, output[-2000:]
+
+
+FOREIGN_CONFTEST = '''
+import httpx
+import pytest
+
+from contract_suite.http import ApiClient
+from contract_suite.options import Options
+from contract_suite.session import SuiteSession
+from contract_suite.target import Target
+
+RUN = "r1d2c3"
+LISTED = {listed!r}
+fired = []
+
+
+def answer(request):
+    if request.url.path == "/_sandbox":
+        return httpx.Response(200, json={{"retry_delays": [0.1], "timeout": 1,
+                                          "disable_after": 3}})
+    if request.url.path == "/api/v2/webhooks":
+        assert request.url.params["enabled"] == "true" and request.url.params["limit"] == "100"
+        return httpx.Response(200, json={{"object": "paginated_list", "data": LISTED,
+                                          "total_pages": 1}})
+    if request.url.path == "/_sandbox/events":
+        fired.append(request)
+        return httpx.Response(202, json={{"deliveries": 57}})  # the whole team's, not ours
+    return httpx.Response(404, json={{"error": "Not Found."}})
+
+
+@pytest.fixture(scope="session")
+def suite_session():
+    target = Target(base_url="http://127.0.0.1:9", token="tok-0123456789", run_id=RUN,
+                    api_versions=frozenset({{"v2"}}))
+    options = Options(base_url=target.base_url, token=target.token, other_team_token=None,
+                      receiver_url=None, api_versions=frozenset({{"v2"}}), profile="ci",
+                      read_only=False, seed=1, allow_production=False)
+    session = SuiteSession(target, options, seed=1)
+    session.api = ApiClient(target, transport=httpx.MockTransport(answer))
+    return session
+
+
+@pytest.fixture(scope="session")
+def api(suite_session):
+    return suite_session.api
+'''
+
+FOREIGN_TEST = '''
+from conftest import fired
+
+
+def test_fire(fire_event):
+    count = fire_event("case.created")
+    print("FIRED", len(fired), "COUNT", count)
+'''
+
+
+def run_fire(pytester: pytest.Pytester, listed: list[dict]) -> pytest.RunResult:
+    pytester.makeconftest(FOREIGN_CONFTEST.format(listed=listed))
+    pytester.makepyfile(test_fire=FOREIGN_TEST)
+    return pytester.runpytest("-p", "contract_suite.delivery_fixtures", "-p", "no:cacheprovider",
+                              "-s", "-q", "-rs")
+
+
+def hook_of(hook_id: int, events: list[str], url: str, enabled: bool = True) -> dict:
+    return {"id": hook_id, "events": events, "url": url, "is_enabled": enabled}
+
+
+def test_an_event_no_foreign_webhook_matches_is_fired_and_a_larger_fan_out_count_passes(
+        pytester: pytest.Pytester) -> None:
+    listed = [hook_of(1, ["*"], "http://127.0.0.1:5/aqid-contracts/r1d2c3/star-1-abc"),  # ours
+              hook_of(2, ["client.*", "record.created"], "https://hooks.invalid/a"),
+              hook_of(3, ["*"], "https://hooks.invalid/b", enabled=False)]
+    result = run_fire(pytester, listed)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*FIRED 1 COUNT 57*"])
+
+
+def test_an_event_that_would_reach_a_foreign_webhook_is_not_fired(
+        pytester: pytest.Pytester) -> None:
+    listed = [hook_of(7, ["case.*"], "https://hooks.invalid/c"),
+              hook_of(8, ["*"], "http://127.0.0.1:5/aqid-contracts/another-run/x")]
+    result = run_fire(pytester, listed)
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*firing case.created through POST /_sandbox/events would also "
+                                 "deliver to 2 enabled webhook(s) of this team that the run did "
+                                 "not create (ids 7, 8)*room foreign-data*"])
+    assert "FIRED" not in result.stdout.str()
