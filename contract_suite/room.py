@@ -109,14 +109,17 @@ ROOM: dict[str, RoomEntry] = _entries(
         "page allows (including URLs the suite itself would never send). The suite never "
         "changes or deletes them, and never fails because of them.",
         "writes go only to webhooks the run created, or to an id verified absent; curated "
-        "list checks validate only the run's own items"),
+        "list checks validate only the run's own items; sandbox events are fired only when no "
+        "enabled webhook the run did not create would receive them (else those contracts "
+        "skip, saying why)"),
     RoomEntry(
         "rate-limits",
         "Any limit (the upstream example is X-RateLimit-Limit: 200). A 429 carrying the "
         "documented headers is correct behaviour, never a contract failure: the suite paces "
         "itself and waits it out, cleanup included.",
         "one governor per process paces by X-RateLimit-Remaining and waits out 429 per "
-        "Retry-After within the run's budget; a 429 is retried, never validated"),
+        "Retry-After within --rate-limit-budget; a 429 is sent again, never validated; a "
+        "spent budget skips the rest as rate limited and ends the run with exit 2"),
     RoomEntry(
         "incidentals",
         "Id values and spacing, the default page size, secret format (any non-empty string), "
@@ -125,6 +128,13 @@ ROOM: dict[str, RoomEntry] = _entries(
         "no contract depends on them: ids have no minimum, secret is any non-empty string, "
         "uuid any version, messages are non-empty strings"),
 )
+
+
+def markdown_table() -> str:
+    """The room as the README shows it (a test keeps the two the same)."""
+    lines = ["| entry | the brief says (Room) | how the suite treats it |", "|---|---|---|"]
+    lines += [f"| `{e.name}` | {e.brief} | {e.treatment} |" for e in ROOM.values()]
+    return "\n".join(lines)
 
 
 # --- the mechanism: "negative data accepted" inside the band is no failure -----------------
