@@ -6,6 +6,7 @@ VENV := .venv/.installed
 # Where the contract suite points; empty means "start the embedded reference server".
 BASE_URL ?=
 TOKEN ?=
+PROFILE ?=
 PYTEST_ARGS ?=
 # Spec documentation tools: the pinned Redocly CLI in ./node_modules, quiet and offline.
 NPM_TOOLS := node_modules/.package-lock.json
@@ -27,11 +28,11 @@ venv: $(VENV) ## Create .venv and install the project (done by every other targe
 test: $(VENV) ## The project's own tests (engine, server, specs, fault self-test slice)
 	scripts/pytest-or-fail tests -n 2 $(PYTEST_ARGS)
 
-contract: $(VENV) ## The contract suite: against BASE_URL/TOKEN, or the embedded reference server
-	AQID_BASE_URL=$(BASE_URL) AQID_TOKEN=$(TOKEN) scripts/pytest-or-fail contracts -n 2 --junitxml=reports/contract-junit.xml $(PYTEST_ARGS)
+contract: $(VENV) ## The contract suite: against BASE_URL/TOKEN (PROFILE=staging for a rate-limited host), or the embedded reference server
+	AQID_BASE_URL=$(BASE_URL) AQID_TOKEN=$(TOKEN) scripts/pytest-or-fail contracts -n 2 --junitxml=reports/contract-junit.xml $(if $(PROFILE),--profile $(PROFILE)) $(PYTEST_ARGS)
 
 report: $(VENV) ## The contract suite with an HTML report in reports/contract.html
-	AQID_BASE_URL=$(BASE_URL) AQID_TOKEN=$(TOKEN) scripts/pytest-or-fail contracts -n 2 --junitxml=reports/contract-junit.xml --html=reports/contract.html --self-contained-html $(PYTEST_ARGS)
+	AQID_BASE_URL=$(BASE_URL) AQID_TOKEN=$(TOKEN) scripts/pytest-or-fail contracts -n 2 --junitxml=reports/contract-junit.xml --html=reports/contract.html --self-contained-html $(if $(PROFILE),--profile $(PROFILE)) $(PYTEST_ARGS)
 
 serve: $(VENV) ## Run the reference server on http://127.0.0.1:8000
 	$(PY) -m reference_server --port 8000
@@ -61,7 +62,7 @@ guide-check: $(VENV) ## Check the published guide (GUIDE=...) against the specs;
 spec-diff: $(VENV) ## Breaking changes in spec/ since REF=<git ref> (default HEAD); exit 1 on any
 	$(PY) -m spec_tools.spec_diff $(REF)
 
-selftest: $(VENV) ## Fault self-test: suite vs clean server, every fault and benign variant (results/selftest.md); SELFTEST_ARGS=--quick
+selftest: $(VENV) ## Fault self-test: clean server, every fault and room variant, a 200-a-minute target, integrity runs (results/selftest.md); SELFTEST_ARGS=--quick|--no-integrity
 	$(PY) scripts/selftest.py $(SELFTEST_ARGS)
 
 flake-check: $(VENV) ## The clean suite N times (default 10, N=...) with new seeds; a failure names its seed
