@@ -147,10 +147,13 @@ def tagged_left(target: Target) -> list[str]:
 
 def assert_interrupted_cleanly(run: Interrupted, target: Target) -> None:
     tail = run.output[-3000:]
-    assert "Traceback" not in run.output, tail
-    assert "RuntimeError" not in run.output, tail
-    assert "KeyboardInterrupt" in run.output, tail
-    assert re.search(r"\d+ passed|no tests ran", run.output), tail
+    # An uncaught exception starts at column 0 (a failing test's report is indented or
+    # framed, and a contract may fail on a clean target while others change the server).
+    assert not re.search(r"^Traceback|^RuntimeError|client has been closed", run.output,
+                         re.MULTILINE), tail
+    assert "!!! KeyboardInterrupt !!!" in run.output, tail
+    assert re.search(r"(\d+ (passed|failed|skipped|errors?)|no tests ran) in [\d.]+s",
+                     run.output), tail
     assert re.search(r"cleanup: deleted \d+ webhook\(s\) left by run \w+", run.output), tail
     assert run.exit_code == 2, f"exit {run.exit_code}: {tail}"
     assert tagged_left(target) == [], tail
