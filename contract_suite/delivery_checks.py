@@ -27,7 +27,8 @@ _SPEC_URI = "urn:aqid-contracts:spec:v2"
 # Room "fractional-seconds": the brief pins whole seconds only where it says so (v2
 # created_at/updated_at); `trigger.triggered_at` it does not pin, so any RFC 3339
 # date-time (a fraction, an offset) is allowed there even where the spec's Timestamp is
-# stricter. The payload's webhook.created_at is the webhook's own (pinned) and stays strict.
+# stricter. (spec/v2.yaml now says so itself, for webhook.created_at too; this keeps the
+# check right against a spec copy that still pins whole seconds there.)
 _UNPINNED_TIMESTAMPS = {("trigger", "triggered_at")}
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
 DELIVERY_HEADERS = ("User-Agent", "X-AQID-Signature", "X-AQID-Delivery-Id",
