@@ -9,8 +9,8 @@ at a room boundary, and a test checks that each such name is an entry below.
 
 The mechanism for generated tests (one rule, not case-by-case exclusions):
 - positive generation stays inside what every correct server must accept (the spec's
-  request schemas stop at the must-accept boundary: URL length 255, plain URL forms,
-  page <= 2**31 - 1, path id within 64 bits);
+  request schemas stop at the must-accept boundary: plain URL forms of at most 253
+  characters, page <= 2**31 - 1, path id within 64 bits);
 - negative generation may land in the band; a "negative data accepted" failure is dropped
   only when rewriting the band values of the request to a canonical must-accept form makes
   the request valid again (so the server had every right to accept it);
@@ -47,8 +47,8 @@ ROOM: dict[str, RoomEntry] = _entries(
         "url-length",
         "A server must accept plain absolute http/https URLs of up to 255 characters; longer "
         "ones may be stored (and then returned unchanged) or refused with 422 naming url.",
-        "request url maxLength 255 (positive stays under it); a longer url accepted is never "
-        "a failure; responses carry no maximum length"),
+        "the request pattern's bounds keep generated urls at 253 characters or fewer; a "
+        "longer url accepted is never a failure; responses carry no maximum length"),
     RoomEntry(
         "page-range",
         "A page beyond 2,147,483,647 may be refused with 422 or answered as past the end "
