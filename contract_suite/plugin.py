@@ -161,6 +161,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     return report
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Ctrl-C: keep pytest's own interrupted summary (and so exit 2) from crashing.
+
+    Python 3.11 can leave a traceback frame without a line number where the interrupt lands
+    (seen inside hypothesis' engine); pytest's rendering of the interrupt then dies with
+    "TypeError: unsupported operand type(s) for -: 'NoneType' and 'int'" and the run ends
+    with exit 1 and a traceback. Such frames carry nothing to show: drop them, and the
+    exception chain behind a Ctrl-C, before pytest renders it (this hook runs first).
+    """
+    try:
+        excinfo.traceback = excinfo.traceback.filter(
+            lambda entry: entry._rawentry.tb_lineno is not None)
+        excinfo.value.__cause__ = excinfo.value.__context__ = None
+        excinfo.value.__suppress_context__ = True
+    except Exception:  # noqa: BLE001 - never make an interrupt worse
+        pass
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_exception_interact(node: Any, call: Any, report: pytest.TestReport) -> None:
     # schemathesis rebuilds longrepr here (after logreport): mask its version too.

@@ -59,8 +59,10 @@ CAUGHT_BY: dict[str, tuple[str, str]] = {
         "not newest first"),
     "user-agent-wrong": ("test_creating_an_enabled_webhook_sends_exactly_one_signed_ping",
                          "User-Agent"),
+    # Without `trigger` no delivery reads as a ping (trigger.alias): the wait lists the
+    # delivery that did arrive, its body without a trigger.
     "payload-missing-trigger": ("test_creating_an_enabled_webhook_sends_exactly_one_signed_ping",
-                                "trigger"),
+                                "[ping] request(s)"),
     "no-ping-on-reenable": ("test_re_enabling_a_webhook_sends_exactly_one_more_ping",
                             "1 arrived"),
     "routing-duplicates": (
