@@ -210,6 +210,8 @@ def version_of(case: Case) -> str:
 
 @schemathesis.hook
 def before_call(context: schemathesis.HookContext, case: Case, kwargs: dict[str, Any]) -> None:
+    if state.session is not None and state.session.api.interrupted:
+        raise KeyboardInterrupt  # a Ctrl-C swallowed by a finaliser: stop here, not at the end
     _log_case(case)
     _guard_writes(case)
     _tag_webhook_url(case)

@@ -47,6 +47,7 @@ class ApiClient:
         self.created: dict[Credentials, set[int]] = {}
         self._ever_created: set[int] = set()
         self.requests_sent = 0
+        self.interrupted = False  # a SIGINT arrived (the plugin sets it; tests stop at the next)
 
     def auth_headers(self, credentials: Credentials) -> dict[str, str]:
         if credentials == "none":

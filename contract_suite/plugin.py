@@ -8,6 +8,9 @@ them to pytest's hooks.
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -61,7 +64,53 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if not hasattr(config, "workerinput"):
         prepare_run(config)  # guard, embedded server, probe: before any generated request
-    get_session(config)
+    _remember_interrupts(get_session(config))
+
+
+def _remember_interrupts(suite: SuiteSession) -> None:
+    """A Ctrl-C that lands inside a finaliser (a socket's __del__, say) is swallowed by
+    Python ("Exception ignored in …") and the run went on to the end. Remember every SIGINT,
+    so the next test, or the next generated call, raises it again where it cannot be lost."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        return  # someone else handles SIGINT here: leave it to them
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        suite.api.interrupted = True
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, on_sigint)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A Ctrl-C raised inside a finaliser or a gc callback (hypothesis has one) cannot
+    propagate: Python hands it to sys.unraisablehook, and pytest's hook would report it as
+    a warning-turned-error at exit, with a traceback. Take it here instead: it is the
+    interrupt, remembered, and raised again at the next test or generated call. Installed
+    at session start, after pytest's own hook (pytest_configure), so it is asked first."""
+    suite = existing_session(session.config)
+    if suite is None:
+        return
+    previous = sys.unraisablehook
+
+    def take_interrupts(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            suite.api.interrupted = True
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = take_interrupts
+
+
+def _raise_if_interrupted(config: pytest.Config) -> None:
+    suite = existing_session(config)
+    if suite is not None and suite.api.interrupted:
+        raise KeyboardInterrupt
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _raise_if_interrupted(item.config)
 
 
 def pytest_collectstart(collector: pytest.Collector) -> None:
@@ -151,6 +200,13 @@ def _deselected(item: pytest.Item, session: SuiteSession) -> bool:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    suite = existing_session(item.config)
+    if (suite is not None and suite.api.interrupted and report.failed
+            and "KeyboardInterrupt" in str(report.longrepr)):
+        # The Ctrl-C was swallowed inside this test (a finaliser) and surfaced as its
+        # failure: it is the interrupt, not a finding; the run stops before the next test.
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, "Skipped: interrupted (Ctrl-C)")
     if call.excinfo is not None and call.excinfo.errisinstance(RateLimitBudgetSpent):
         # The target's rate limit outlasted the run's budget: this test did not run to its
         # end, which is no finding about the contract (brief, Room "rate-limits").
