@@ -25,15 +25,17 @@ PROFILES: dict[str, Profile] = {
     profile.name: profile
     for profile in (
         Profile("smoke", max_examples=5, coverage=False, stateful=False, stateful_examples=0,
-                stateful_max_steps=0, purpose="a quick sanity pass, well under a minute"),
+                stateful_max_steps=0, purpose="a quick sanity pass, well under a minute",
+                approx_requests=570),
         # Sized for a staging host with the upstream example's limit (200 requests a minute,
         # brief Room "rate-limits"): ~800 requests in all, so a run is a few minutes of
         # windows; curated and delivery contracts run in full, generation is trimmed.
         Profile("staging", max_examples=10, coverage=False, stateful=True, stateful_examples=3,
                 stateful_max_steps=4, purpose="a rate-limited staging host: a few minutes at "
-                                              "200 requests a minute"),
+                                              "200 requests a minute", approx_requests=600),
         Profile("ci", max_examples=30, coverage=True, stateful=True, stateful_examples=15,
-                stateful_max_steps=6, purpose="a CI gate: a couple of minutes on 2 cores"),
+                stateful_max_steps=6, purpose="a CI gate: a couple of minutes on 2 cores",
+                approx_requests=1700),
         Profile("thorough", max_examples=200, coverage=True, stateful=True,
                 stateful_examples=100, stateful_max_steps=10, purpose="nightly, deep"),
     )

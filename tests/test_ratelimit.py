@@ -120,3 +120,12 @@ def test_the_summary_line_names_the_limit_the_429s_and_the_wait() -> None:
     assert line == ("rate limit: X-RateLimit-Limit 200; 3 answer(s) 429 waited out "
                     "(40 s spent waiting, summed over test processes)")
     assert rate_line([{"limit": 200, "rate_limited": 0, "waited": 0.0, "spent": False}]) is None
+
+
+def test_the_header_says_what_the_limit_means_for_this_profile() -> None:
+    from contract_suite.profiles import PROFILES
+    from contract_suite.reporting import rate_header
+
+    assert rate_header(200, PROFILES["staging"]).endswith(
+        "profile staging sends ~600 requests: expect ~3.0 windows (~3 min at a window a minute)")
+    assert rate_header(100_000, PROFILES["ci"]).endswith("no waiting expected")
