@@ -30,6 +30,7 @@ class FakeSession:
 class FakeCase:
     method: str
     path_parameters: dict[str, Any]
+    id: str = "case-1"
 
 
 @pytest.fixture
@@ -57,6 +58,7 @@ def test_a_write_to_an_id_the_run_did_not_create_goes_to_the_absent_id(
     case = FakeCase(method, {"id": value})
     generated._guard_writes(case)  # type: ignore[arg-type]
     assert case.path_parameters["id"] == rewritten
+    assert case.id in generated.state.repointed  # its 404 says nothing of a created resource
 
 
 @pytest.mark.parametrize(("method", "value"), [("DELETE", 7), ("PATCH", "7"), ("GET", 1),
