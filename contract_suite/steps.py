@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import pytest
 
 from .contract_format import PLACEHOLDER, MarkedDict, step_kind
 from .http import ApiClient
@@ -150,10 +151,30 @@ def run_scenario(run: ScenarioRun, steps: list[MarkedDict]) -> None:
 # ---- sending ---------------------------------------------------------------------------
 
 
+def _leave_foreign_subscribers_alone(run: ScenarioRun, credentials: str, body: Any) -> None:
+    """Skip the scenario rather than fire an event that would reach webhooks the run did
+    not create (the target fans it out to all the team's matching ones: their logs and
+    failure tallies would move). The same rule as the delivery contracts' fire_event."""
+    from .delivery_fixtures import FOREIGN_SUBSCRIBERS, event_matches, foreign_subscribers
+
+    event = body.get("event") if isinstance(body, dict) else None
+    if not isinstance(event, str):
+        return
+    known = foreign_subscribers(run.api, run.target, credentials,  # type: ignore[arg-type]
+                                run.api.foreign_webhooks)
+    others = [hook for hook in known if event_matches(hook[1], event)]
+    if others:
+        pytest.skip(FOREIGN_SUBSCRIBERS.format(
+            event=event, count=len(others), ids=", ".join(str(h[0]) for h in others[:5])
+            + (", …" if len(others) > 5 else "")))
+
+
 def send(run: ScenarioRun, request: Mapping[str, Any]) -> tuple[httpx.Response, RequestRecord]:
     """Send one rendered request; return the response and how to show the request."""
     method, path = request["method"], request["path"]
     credentials = request.get("credentials", "token")
+    if method == "POST" and path == "/_sandbox/events":
+        _leave_foreign_subscribers_alone(run, credentials, request.get("json"))
     headers = dict(request.get("headers", {}))
     content: bytes | None = None
     if "raw_body" in request:
