@@ -260,7 +260,6 @@ def delivery_marker() -> str:
 @pytest.fixture
 def fire_event(
     api: ApiClient, suite_session: SuiteSession, delivery_marker: str,
-    foreign_webhooks: ForeignCache,
 ) -> Callable[..., int]:
     """Factory: fire(event, credentials="token") -> N from 202 {"deliveries": N}.
 
@@ -276,7 +275,7 @@ def fire_event(
         pytest.skip(EVENTS_NEED_SANDBOX.format(target=suite_session.target.base_url))
 
     def fire(event: str, *, credentials: Credentials = "token") -> int:
-        known = foreign_subscribers(api, suite_session.target, credentials, foreign_webhooks)
+        known = foreign_subscribers(api, suite_session.target, credentials)
         others = [w for w in known if event_matches(w[1], event)]
         if others:
             pytest.skip(FOREIGN_SUBSCRIBERS.format(
@@ -301,17 +300,8 @@ def event_matches(subscription: Sequence[str], event: str) -> bool:
     return any(name in ("*", event, f"{category}.*") for name in subscription)
 
 
-ForeignCache = dict[Credentials, list[tuple[Any, list[str]]]]
-
-
-@pytest.fixture(scope="session")
-def foreign_webhooks() -> ForeignCache:
-    """Per team: (id, events) of its enabled webhooks the run did not create, read once."""
-    return {}
-
-
-def foreign_subscribers(api: ApiClient, target: Target, credentials: Credentials,
-                        cache: ForeignCache) -> list[tuple[Any, list[str]]]:
+def foreign_subscribers(api: ApiClient, target: Target,
+                        credentials: Credentials) -> list[tuple[Any, list[str]]]:
     """(id, events) of the team's enabled webhooks that this run did not create.
 
     Read once per process and team (foreign data does not come and go with the run): the
@@ -320,9 +310,10 @@ def foreign_subscribers(api: ApiClient, target: Target, credentials: Credentials
     page bound the rest is unknown, which counts as one more foreign `*` webhook (the safe
     side).
     """
+    cache = api.foreign_webhooks  # one per session: shared with the curated sandbox steps
     if credentials not in cache:
         cache[credentials] = _read_foreign(api, target, credentials)
-    return cache[credentials]
+    return cache[credentials]  # type: ignore[no-any-return]
 
 
 def _read_foreign(api: ApiClient, target: Target,

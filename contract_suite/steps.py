@@ -160,8 +160,7 @@ def _leave_foreign_subscribers_alone(run: ScenarioRun, credentials: str, body: A
     event = body.get("event") if isinstance(body, dict) else None
     if not isinstance(event, str):
         return
-    known = foreign_subscribers(run.api, run.target, credentials,  # type: ignore[arg-type]
-                                run.api.foreign_webhooks)
+    known = foreign_subscribers(run.api, run.target, credentials)  # type: ignore[arg-type]
     others = [hook for hook in known if event_matches(hook[1], event)]
     if others:
         pytest.skip(FOREIGN_SUBSCRIBERS.format(
