@@ -5,6 +5,6 @@ Everything else (options, target, collectors, fixtures) lives in `contract_suite
 
 pytest_plugins = [
     "contract_suite.plugin",
-    "contract_suite.collector",
-    "contract_suite.delivery_fixtures",
+    "contract_suite.curated.collector",
+    "contract_suite.deliveries.fixtures",
 ]

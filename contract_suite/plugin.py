@@ -17,22 +17,22 @@ from typing import Any
 
 import pytest
 
-from . import reporting
-from .cleanup import delete_webhooks
-from .http import ApiClient
-from .options import add_options, resolve_options
-from .ratelimit import RateLimitBudgetSpent
-from .reporting import redact_report, stats
-from .session import (
+from .core import reporting
+from .core.cleanup import delete_webhooks
+from .core.http import ApiClient
+from .core.options import add_options, resolve_options
+from .core.paths import CONTRACTS_DIR
+from .core.ratelimit import RateLimitBudgetSpent
+from .core.reporting import redact_report, stats
+from .core.session import (
     SuiteSession,
     existing_session,
     get_session,
     prepare_run,
     shippable_run,
 )
-from .target import Target
+from .core.target import Target
 
-CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
 GENERATED_MODULE = "test_generated.py"
 GENERATED_PATH = CONTRACTS_DIR / GENERATED_MODULE
 CLEANUP_RATE_LIMIT_BUDGET = 900.0  # seconds: several windows of any common limit
@@ -127,7 +127,7 @@ def pytest_collectstart(collector: pytest.Collector) -> None:
         return
     session = existing_session(collector.config)
     if session is not None:
-        from . import generated  # deferred: the point of this hook
+        from .generated import wiring as generated  # deferred: the point of this hook
 
         generated.configure(session)
 

@@ -1,7 +1,7 @@
 """Generated contract tests: schemathesis over spec/v1.yaml and spec/v2.yaml.
 
 The plugin has already configured the schemas for this run's target, profile and seed
-(contract_suite.generated.configure, from its pytest_collect_file, just before this module
+(contract_suite.generated.wiring.configure, from its pytest_collect_file, just before this module
 is imported), so this module only declares the tests: one item per operation and
 version, and one stateful item per version.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from contract_suite import generated
+from contract_suite.generated import wiring as generated
 
 schema_v1 = generated.schema_for("v1")
 schema_v2 = generated.schema_for("v2")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from contract_suite.profiles import PROFILES  # noqa: E402
+from contract_suite.core.profiles import PROFILES  # noqa: E402
 from contract_suite.selftest.catalogue import (  # noqa: E402
     SelectionError,
     clean,

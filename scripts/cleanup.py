@@ -17,16 +17,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from contract_suite.cleanup import delete_webhooks  # noqa: E402
-from contract_suite.http import ApiClient  # noqa: E402
-from contract_suite.probe import (  # noqa: E402
+from contract_suite.core.cleanup import delete_webhooks  # noqa: E402
+from contract_suite.core.http import ApiClient  # noqa: E402
+from contract_suite.core.probe import (  # noqa: E402
     ProbeFailure,
     probe_target,
     production_refusal,
     url_problem,
 )
-from contract_suite.redact import redactor  # noqa: E402
-from contract_suite.target import Target  # noqa: E402
+from contract_suite.core.redact import redactor  # noqa: E402
+from contract_suite.core.target import Target  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from contract_suite.profiles import PROFILES  # noqa: E402
+from contract_suite.core.profiles import PROFILES  # noqa: E402
 from contract_suite.selftest.catalogue import SelectionError, select  # noqa: E402
 from contract_suite.selftest.runs import ROOT, RunSettings, SuiteRun, run_many  # noqa: E402
 from contract_suite.selftest.verdicts import (  # noqa: E402

@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
-from contract_suite.http import ApiClient
-from contract_suite.target import Target
+from contract_suite.core.http import ApiClient
+from contract_suite.core.target import Target
 
 TOKEN = "fake-token-abcdef-0123456789"
 SECRET = "fake-secret-0123456789abcdef0123456789abcdef"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from contract_suite.cleanup import delete_webhooks, tagged_webhooks
-from contract_suite.http import ApiClient
-from contract_suite.target import Target
+from contract_suite.core.cleanup import delete_webhooks, tagged_webhooks
+from contract_suite.core.http import ApiClient
+from contract_suite.core.target import Target
 from reference_server.launcher import RunningServer, start_reference_server
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import pytest
 
 CONFTEST = """\
 import fake_api
-from contract_suite.collector import SESSION_OVERRIDE
+from contract_suite.curated.collector import SESSION_OVERRIDE
 
 FAULTS = {faults!r}
 
@@ -77,7 +77,8 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest("-p", "contract_suite.collector", "-p", "no:cacheprovider", *args)
+    return pytester.runpytest("-p", "contract_suite.curated.collector", "-p", "no:cacheprovider",
+                              *args)
 
 
 def test_each_scenario_is_an_item_with_its_marks(suite: pytest.Pytester) -> None:
@@ -132,7 +133,7 @@ def test_a_broken_api_prints_the_step_lines_and_received_vs_expected(
     text = result.stdout.str()
     assert "fake-token-abcdef" not in text
     assert "fake-secret-0123" not in text
-    assert "Traceback" not in text and "contract_suite/steps.py" not in text
+    assert "Traceback" not in text and "contract_suite/curated/steps.py" not in text
 
 
 @pytest.mark.parametrize(("contract", "message"), [

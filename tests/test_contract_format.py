@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_suite.contract_format import ContractFormatError, MarkedDict, load_contract
+from contract_suite.curated.contract_format import ContractFormatError, MarkedDict, load_contract
 
 CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from contract_suite.contract_format import PLACEHOLDER, iter_steps, load_contract
-from contract_suite.spec_index import SpecIndex
+from contract_suite.core.spec_index import SpecIndex
+from contract_suite.curated.contract_format import PLACEHOLDER, iter_steps, load_contract
 
 ROOT = Path(__file__).resolve().parent.parent
 CURATED = [ROOT / "contracts" / folder for folder in ("v1", "v2", "cross-version")]

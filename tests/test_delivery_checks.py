@@ -1,4 +1,4 @@
-"""contract_suite.delivery_checks: what a correct delivery may look like (the brief's Room)."""
+"""contract_suite.deliveries.checks: what a correct delivery may look like (the brief's Room)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contract_suite.delivery_checks import (
+from contract_suite.deliveries.checks import (
     DeliveryContractViolation,
     DeliverySpec,
     assert_delivery_valid,
     load_delivery_spec,
 )
-from contract_suite.receiver import Answer, ReceivedRequest
-from contract_suite.signature import SignatureMismatch, sign
+from contract_suite.deliveries.receiver import Answer, ReceivedRequest
+from contract_suite.deliveries.signature import SignatureMismatch, sign
 
 SPEC = Path(__file__).resolve().parent.parent / "spec" / "v2.yaml"
 WEBHOOK_UUID = "db6a2d91-b67e-4f88-b71a-b73da98c5168"

@@ -12,10 +12,10 @@ CONFTEST = '''
 import httpx
 import pytest
 
-from contract_suite.http import ApiClient
-from contract_suite.options import Options
-from contract_suite.session import SuiteSession
-from contract_suite.target import Target
+from contract_suite.core.http import ApiClient
+from contract_suite.core.options import Options
+from contract_suite.core.session import SuiteSession
+from contract_suite.core.target import Target
 
 SANDBOX = {sandbox!r}
 sandbox_gets = []
@@ -57,7 +57,7 @@ def test_timing_comes_from_the_sessions_one_get(delivery_timing, suite_session):
 def run_with_sandbox(pytester: pytest.Pytester, sandbox: dict | None) -> pytest.RunResult:
     pytester.makeconftest(CONFTEST.format(sandbox=sandbox))
     pytester.makepyfile(test_timing=TESTS)
-    return pytester.runpytest("-p", "contract_suite.delivery_fixtures", "-p", "no:cacheprovider",
+    return pytester.runpytest("-p", "contract_suite.deliveries.fixtures", "-p", "no:cacheprovider",
                               "-s", "-q")
 
 
@@ -79,7 +79,7 @@ def test_without_a_sandbox_delivery_timing_uses_the_briefs_production_schedule(
 RECEIVER_CONFTEST = '''
 import pytest
 
-from contract_suite.target import Target
+from contract_suite.core.target import Target
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +96,7 @@ def test_bound(webhook_receiver):
 def run_receiver(pytester: pytest.Pytester, port: int) -> pytest.RunResult:
     pytester.makeconftest(RECEIVER_CONFTEST.format(port=port))
     pytester.makepyfile(test_receiver_port=RECEIVER_TEST)
-    return pytester.runpytest("-p", "contract_suite.delivery_fixtures", "-p", "no:cacheprovider",
+    return pytester.runpytest("-p", "contract_suite.deliveries.fixtures", "-p", "no:cacheprovider",
                               "-s", "-q")
 
 
@@ -130,7 +130,7 @@ def test_a_receiver_port_in_use_fails_with_one_line(pytester: pytest.Pytester) -
 def test_poll_spacing_comes_from_the_reported_retry_delays_within_bounds(
     delays: tuple[float, ...], timeout: float, interval: float,
 ) -> None:
-    from contract_suite.delivery_fixtures import DeliveryTiming
+    from contract_suite.deliveries.fixtures import DeliveryTiming
 
     assert DeliveryTiming(delays, timeout, 3).poll_interval == pytest.approx(interval)
 
@@ -140,9 +140,9 @@ def test_a_log_poll_is_spaced_bounded_and_asks_for_an_explicit_page_size() -> No
 
     import httpx
 
-    from contract_suite.delivery_fixtures import DeliveryTiming, poll_delivery_log
-    from contract_suite.http import ApiClient
-    from contract_suite.target import Target
+    from contract_suite.core.http import ApiClient
+    from contract_suite.core.target import Target
+    from contract_suite.deliveries.fixtures import DeliveryTiming, poll_delivery_log
 
     seen: list[httpx.Request] = []
 
@@ -169,9 +169,9 @@ TEARDOWN_CONFTEST = '''
 import httpx
 import pytest
 
-from contract_suite.http import ApiClient
-from contract_suite.ratelimit import RateGovernor
-from contract_suite.target import Target
+from contract_suite.core.http import ApiClient
+from contract_suite.core.ratelimit import RateGovernor
+from contract_suite.core.target import Target
 
 calls = []
 
@@ -219,7 +219,8 @@ def test_teardown_deletes_every_webhook_it_made_even_past_failing_deletes(
         pytester: pytest.Pytester) -> None:
     pytester.makeconftest(TEARDOWN_CONFTEST)
     pytester.makepyfile(test_teardown=TEARDOWN_TEST)
-    result = pytester.runpytest("-p", "contract_suite.delivery_fixtures", "-p", "no:cacheprovider",
+    result = pytester.runpytest("-p", "contract_suite.deliveries.fixtures",
+                                "-p", "no:cacheprovider",
                                 "-s", "-q")
     result.assert_outcomes(failed=1, errors=1)  # the project's filterwarnings = error
     output = result.stdout.str()
@@ -235,10 +236,10 @@ FOREIGN_CONFTEST = '''
 import httpx
 import pytest
 
-from contract_suite.http import ApiClient
-from contract_suite.options import Options
-from contract_suite.session import SuiteSession
-from contract_suite.target import Target
+from contract_suite.core.http import ApiClient
+from contract_suite.core.options import Options
+from contract_suite.core.session import SuiteSession
+from contract_suite.core.target import Target
 
 RUN = "r1d2c3"
 LISTED = {listed!r}
@@ -289,7 +290,7 @@ def test_fire(fire_event):
 def run_fire(pytester: pytest.Pytester, listed: list[dict]) -> pytest.RunResult:
     pytester.makeconftest(FOREIGN_CONFTEST.format(listed=listed))
     pytester.makepyfile(test_fire=FOREIGN_TEST)
-    return pytester.runpytest("-p", "contract_suite.delivery_fixtures", "-p", "no:cacheprovider",
+    return pytester.runpytest("-p", "contract_suite.deliveries.fixtures", "-p", "no:cacheprovider",
                               "-s", "-q", "-rs")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from contract_suite.http import ApiClient, MissingCredentials
-from contract_suite.target import Target
+from contract_suite.core.http import ApiClient, MissingCredentials
+from contract_suite.core.target import Target
 
 TARGET = Target(base_url="http://fake", token="main-0123456789",
                 other_team_token="other-0123456789", read_only_token="ro-0123456789")
@@ -43,7 +43,7 @@ def test_a_webhook_a_read_only_token_managed_to_create_is_cleaned_up() -> None:
 
 
 def test_a_targets_repr_never_shows_its_tokens() -> None:
-    from contract_suite.target import Target
+    from contract_suite.core.target import Target
 
     target = Target(base_url="http://127.0.0.1:1", token="main-token-0123456789",
                     other_team_token="other-token-0123456789",

@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contract_suite.redact import mask
+from contract_suite.core.redact import mask
 from contract_suite.selftest.runs import TOKEN_ENV, TargetSpec, new_tokens, start_target
 from reference_server.launcher import RunningServer
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from contract_suite.matchers import (
+from contract_suite.curated.matchers import (
     MISSING,
     MatchFailure,
     parse_path,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from contract_suite.pages import link_points_at, page_problems, walk
+from contract_suite.curated.pages import link_points_at, page_problems, walk
 
 QUERY = {"limit": 2, "enabled": True}
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from contract_suite.cleanup import tagged_webhooks
-from contract_suite.http import ApiClient
-from contract_suite.target import Target
+from contract_suite.core.cleanup import tagged_webhooks
+from contract_suite.core.http import ApiClient
+from contract_suite.core.target import Target
 from reference_server.launcher import RunningServer, start_reference_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,7 +204,7 @@ def test_api_version_keeps_only_items_whose_every_version_is_selected(
 _REPORT_GENERATED = """\
 import sys, pytest
 status = pytest.main(sys.argv[1:])
-print("GENERATED LOADED:", "contract_suite.generated" in sys.modules,
+print("GENERATED LOADED:", "contract_suite.generated.wiring" in sys.modules,
       "schemathesis.specs.openapi.schemas" in sys.modules)
 sys.exit(status)
 """

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contract_suite.probe import (
+from contract_suite.core.probe import (
     PROBE_429_TRIES,
     PROBE_429_WAIT,
     ProbeFailure,

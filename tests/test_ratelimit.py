@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from contract_suite.http import ApiClient
-from contract_suite.ratelimit import RateGovernor, RateLimitBudgetSpent, key_for
-from contract_suite.reporting import rate_line, rate_summary
-from contract_suite.target import Target
+from contract_suite.core.http import ApiClient
+from contract_suite.core.ratelimit import RateGovernor, RateLimitBudgetSpent, key_for
+from contract_suite.core.reporting import rate_line, rate_summary
+from contract_suite.core.target import Target
 
 
 class Clock:
@@ -123,8 +123,8 @@ def test_the_summary_line_names_the_limit_the_429s_and_the_wait() -> None:
 
 
 def test_the_header_says_what_the_limit_means_for_this_profile() -> None:
-    from contract_suite.profiles import PROFILES
-    from contract_suite.reporting import rate_header
+    from contract_suite.core.profiles import PROFILES
+    from contract_suite.core.reporting import rate_header
 
     assert rate_header(200, PROFILES["staging"]).endswith(
         "profile staging sends ~600 requests: expect ~3.0 windows (~3 min at a window a minute)")

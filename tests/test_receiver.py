@@ -1,4 +1,4 @@
-"""contract_suite.receiver: recording, programmed answers, bounded waits, clear failures."""
+"""deliveries.receiver: recording, programmed answers, bounded waits, clear failures."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from contract_suite.receiver import Answer, DeliveryWaitTimeout, WebhookReceiver
+from contract_suite.deliveries.receiver import Answer, DeliveryWaitTimeout, WebhookReceiver
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contract_suite.redact import redactor
-from contract_suite.reporting import Stats, redact, summary_lines
+from contract_suite.core.redact import redactor
+from contract_suite.core.reporting import Stats, redact, summary_lines
 
 SECRET = "58585568aa4dc44c733bc244495fc1f2de3c2d2f56287c265274ab806f74bb34"
 

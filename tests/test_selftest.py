@@ -208,7 +208,7 @@ def test_the_rate_limited_target_gets_its_own_profile_timeout_and_limit(
     settings = target.settings_for(RunSettings(profile="ci", timeout=300.0, seed=3))
     assert (settings.profile, settings.timeout, settings.seed) == (
         catalogue.rate_limited_profile(), 900.0, 3)
-    from contract_suite import profiles
+    from contract_suite.core import profiles
 
     monkeypatch.setattr(profiles, "PROFILES", {k: v for k, v in profiles.PROFILES.items()
                                                if k != "staging"})

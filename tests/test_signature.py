@@ -1,4 +1,4 @@
-"""contract_suite.signature: the brief's test vector, and each wrong form rejected by name."""
+"""deliveries.signature: the brief's test vector, and each wrong form rejected by name."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from contract_suite.signature import (
+from contract_suite.deliveries.signature import (
     SignatureMismatch,
     assert_signature_valid,
     sign,

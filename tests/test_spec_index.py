@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from contract_suite.spec_index import SpecIndex
+from contract_suite.core.spec_index import SpecIndex
 
 SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 HEADERS = {"Content-Type": "application/json", "X-RateLimit-Limit": "60",

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from fake_api import FakeApi, fake_session
 
-from contract_suite.contract_format import load_contract
-from contract_suite.pages import order_problem, page_problems
-from contract_suite.spec_index import SpecIndex
-from contract_suite.steps import ScenarioRun, StepFailure, run_scenario
+from contract_suite.core.spec_index import SpecIndex
+from contract_suite.curated.contract_format import load_contract
+from contract_suite.curated.pages import order_problem, page_problems
+from contract_suite.curated.steps import ScenarioRun, StepFailure, run_scenario
 
 SPEC = SpecIndex.load(Path(__file__).resolve().parent.parent / "spec")
 

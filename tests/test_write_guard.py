@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from contract_suite import generated
-from contract_suite.generated import addressed_id
+from contract_suite.generated import wiring as generated
+from contract_suite.generated.wiring import addressed_id
 
 ABSENT = 4_503_599_627_370_497
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 
-from contract_suite.profiles import PROFILES
+from contract_suite.core.profiles import PROFILES
 from reference_server import faults as catalogue
 
 from .integrity import IntegrityObserver

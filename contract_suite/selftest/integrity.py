@@ -1,6 +1,6 @@
 """The integrity check: a suite run leaves others' webhooks untouched and nothing of its own.
 
-Room entry `foreign-data` (contract_suite/room.py): "A team may already hold any number of
+Room entry `foreign-data` (contract_suite/generated/room.py): "A team may already hold any number of
 webhooks and deliveries ... The suite never changes or deletes them". The self-test proves
 it on a reference server started with a pre-populated variant (both teams hold webhooks,
 some with deliveries):
@@ -22,7 +22,7 @@ some with deliveries):
    - `unreadable` (fails): a snapshot could not be completed, so nothing is proven.
 
 `diff` is pure (tests/test_integrity.py). Values in findings are shortened; a `secret` is
-only ever shown masked (contract_suite.redact.mask), tokens never appear.
+only ever shown masked (contract_suite.core.redact.mask), tokens never appear.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from contract_suite.redact import mask
+from contract_suite.core.redact import mask
 
 TAG = "/aqid-contracts/"  # what the suite puts in the URL of every webhook it creates
 TEAMS = ("main", "other")  # token roles snapshotted (the read-only token is main's team)

@@ -30,15 +30,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from contract_suite.redact import mask
+from contract_suite.core.paths import ROOT
+from contract_suite.core.redact import mask
 from reference_server.launcher import RunningServer, ServerStartError, start_reference_server
 
 from .first_failure import ENV_VAR as FIRST_FAILURE_ENV
 from .first_failure import STARTED_ENV_VAR, read_first_failure
 from .junit import FailedTest, JunitError, read_junit
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-# The embedded target's delivery settings (contract_suite/embedded.py), so a fault run
+# The embedded target's delivery settings (contract_suite/core/embedded.py), so a fault run
 # measures the suite a developer runs with `make contract`.
 RETRY_DELAYS = (0.05, 0.05, 0.05, 0.05)
 DELIVERY_TIMEOUT = 1.0

@@ -17,15 +17,15 @@ from typing import Any
 
 import pytest
 
-from contract_suite.delivery_fixtures import (
+from contract_suite.core.http import ApiClient
+from contract_suite.deliveries.fixtures import (
     DeliveryTiming,
     Only,
     Subscription,
     by_uuid,
     poll_delivery_log,
 )
-from contract_suite.http import ApiClient
-from contract_suite.receiver import DeliveryWaitTimeout, ReceivedRequest
+from contract_suite.deliveries.receiver import DeliveryWaitTimeout, ReceivedRequest
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.writes, pytest.mark.v1, pytest.mark.v2]
 

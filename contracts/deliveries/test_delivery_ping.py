@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from contract_suite.delivery_checks import DeliverySpec, assert_delivery_valid
-from contract_suite.delivery_fixtures import SETTLE, DeliveryTiming, Only, Subscription
-from contract_suite.http import ApiClient
-from contract_suite.session import SuiteSession
+from contract_suite.core.http import ApiClient
+from contract_suite.core.session import SuiteSession
+from contract_suite.deliveries.checks import DeliverySpec, assert_delivery_valid
+from contract_suite.deliveries.fixtures import SETTLE, DeliveryTiming, Only, Subscription
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.writes]
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from contract_suite.delivery_checks import DeliverySpec, assert_delivery_valid
-from contract_suite.delivery_fixtures import (
+from contract_suite.core.http import ApiClient
+from contract_suite.deliveries.checks import DeliverySpec, assert_delivery_valid
+from contract_suite.deliveries.fixtures import (
     LOG_PAGE,
     MAX_POLLS,
     SETTLE,
@@ -28,8 +29,7 @@ from contract_suite.delivery_fixtures import (
     delivery_ids,
     poll_delivery_log,
 )
-from contract_suite.http import ApiClient
-from contract_suite.receiver import Answer, DeliveryWaitTimeout, ReceivedRequest
+from contract_suite.deliveries.receiver import Answer, DeliveryWaitTimeout, ReceivedRequest
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.writes, pytest.mark.v2]
 

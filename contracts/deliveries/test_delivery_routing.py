@@ -15,17 +15,17 @@ from collections.abc import Callable
 
 import pytest
 
-from contract_suite.delivery_checks import DeliverySpec, assert_delivery_valid
-from contract_suite.delivery_fixtures import (
+from contract_suite.core.http import ApiClient
+from contract_suite.core.session import require_other_team
+from contract_suite.core.target import Target
+from contract_suite.deliveries.checks import DeliverySpec, assert_delivery_valid
+from contract_suite.deliveries.fixtures import (
     SETTLE,
     DeliveryTiming,
     Only,
     Subscription,
     alias_of,
 )
-from contract_suite.http import ApiClient
-from contract_suite.session import require_other_team
-from contract_suite.target import Target
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.writes, pytest.mark.v2]
 

@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-from .target import TAG_PREFIX
+from ..core.target import TAG_PREFIX
 
 MAX_BODY_BYTES = 1024 * 1024  # a delivery is a few hundred bytes; 1 MiB is generous
 MAX_RECORDED = 10_000  # per receiver; beyond it requests are answered 503 and not kept

@@ -16,6 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
+from ..core.http import MissingCredentials
+from ..core.paths import SPEC_DIR as DEFAULT_SPEC_DIR
+from ..core.redact import mask, redactor
+from ..core.spec_index import SpecIndex
 from .contract_format import (
     PLACEHOLDER,
     ContractFormatError,
@@ -24,16 +28,12 @@ from .contract_format import (
     load_contract,
     step_kind,
 )
-from .http import MissingCredentials
 from .matchers import MISSING
-from .redact import mask, redactor
-from .spec_index import SpecIndex
 from .steps import ScenarioRun, StepFailure, run_scenario
 
 SUFFIX = ".contract.yaml"
 # A test seam: the project's own tests put a stand-in session (target, api) here.
 SESSION_OVERRIDE = pytest.StashKey[Any]()
-DEFAULT_SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 READ_ONLY_TOKEN_NEEDED = ("needs a read-only token of the main team: pass --read-only-token "
                           "(or AQID_READ_ONLY_TOKEN)")
@@ -47,7 +47,7 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> ContractFi
 
 def spec_dir(config: pytest.Config) -> Path:
     try:
-        from .session import existing_session
+        from ..core.session import existing_session
     except ImportError:  # the plugin is optional for the collector's own tests
         return DEFAULT_SPEC_DIR
     session = existing_session(config)
@@ -139,7 +139,7 @@ class ContractItem(pytest.Item):
         self.spec = spec
 
     def runtest(self) -> None:
-        from .session import get_session, require_other_team
+        from ..core.session import get_session, require_other_team
 
         session = self.config.stash.get(SESSION_OVERRIDE, None) or get_session(self.config)
         marks = {mark.name for mark in self.iter_markers()}

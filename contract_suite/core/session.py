@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ import pytest
 from .embedded import EmbeddedTarget, start_embedded  # noqa: F401 - stash key type
 from .http import ApiClient
 from .options import Options, resolve_options
+from .paths import SPEC_DIR
 from .probe import ProbeFailure, probe_target, production_refusal, url_problem
 from .profiles import PROFILES, Profile
 from .ratelimit import RateGovernor
@@ -30,7 +30,6 @@ from .redact import redactor
 from .target import API_PREFIX, Target, new_run_id
 
 MAX_ABSENT_ID_TRIES = 5
-SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,13 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from ..core.http import ApiClient
+from ..core.redact import mask, redactor
+from ..core.spec_index import SpecIndex
+from ..core.target import Target, is_tagged
 from .contract_format import PLACEHOLDER, MarkedDict, step_kind
-from .http import ApiClient
 from .matchers import MISSING, MatchFailure, resolve, run_check
 from .pages import order_problem, page_items, page_problems, walk
-from .redact import mask, redactor
-from .spec_index import SpecIndex
-from .target import Target, is_tagged
 
 WALK_ATTEMPTS = 3  # a concurrent delete can shift one of ours across a page boundary
 _UNRENDERED = frozenset({"regex", "has_key_matching", "equals_capture", "same_webhook_as",
@@ -155,7 +155,7 @@ def _leave_foreign_subscribers_alone(run: ScenarioRun, credentials: str, body: A
     """Skip the scenario rather than fire an event that would reach webhooks the run did
     not create (the target fans it out to all the team's matching ones: their logs and
     failure tallies would move). The same rule as the delivery contracts' fire_event."""
-    from .delivery_fixtures import FOREIGN_SUBSCRIBERS, event_matches, foreign_subscribers
+    from ..deliveries.fixtures import FOREIGN_SUBSCRIBERS, event_matches, foreign_subscribers
 
     event = body.get("event") if isinstance(body, dict) else None
     if not isinstance(event, str):

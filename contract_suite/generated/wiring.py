@@ -28,16 +28,16 @@ from schemathesis import Case, Response
 from schemathesis.generation import GenerationMode
 from schemathesis.openapi.checks import EnsureResourceAvailability
 
+from ..core.ratelimit import RateGovernor, RateLimitBudgetSpent, key_for
+from ..core.redact import redactor
+from ..core.reporting import stats
 from . import checks as custom_checks
-from .ratelimit import RateGovernor, RateLimitBudgetSpent, key_for
-from .redact import redactor
-from .reporting import stats
 from .room import is_false_alarm
 
 if TYPE_CHECKING:
     from schemathesis.schemas import BaseSchema
 
-    from .session import SuiteSession
+    from ..core.session import SuiteSession
 
 SPEC_FILES = {"v1": "v1.yaml", "v2": "v2.yaml"}
 REQUEST_TIMEOUT = 20.0

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from .redact import mask, redactor
+from ..core.redact import mask, redactor
 
 SIGNATURE_HEADER = "X-AQID-Signature"
 

@@ -3,7 +3,7 @@
 Credentials are named, not passed: "token" (the main team), "other_team", "read_only" (a
 read-only token of the main team), "none" (no Authorization header) and "invalid" (a
 well-formed bearer token the target cannot know).
-Every request goes through the run's rate-limit governor (contract_suite/ratelimit.py): a
+Every request goes through the run's rate-limit governor (contract_suite/core/ratelimit.py): a
 429 is waited out per Retry-After within the run's budget and sent again, so a rate limit is
 never reported as a broken contract. Every webhook created through it is remembered, with
 the credentials that created it, for cleanup.

@@ -16,18 +16,18 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .delivery_checks import DeliverySpec, load_delivery_spec
-from .http import ApiClient, Credentials
-from .ratelimit import RateLimitBudgetSpent
+from ..core.http import ApiClient, Credentials
+from ..core.paths import SPEC_DIR
+from ..core.ratelimit import RateLimitBudgetSpent
+from ..core.redact import redactor
+from ..core.session import SuiteSession
+from ..core.target import TAG_PREFIX, Target
+from .checks import DeliverySpec, load_delivery_spec
 from .receiver import AnswerLike, Endpoint, ReceivedRequest, WebhookReceiver
-from .redact import redactor
-from .session import SuiteSession
-from .target import TAG_PREFIX, Target
 
 # The brief's production schedule, used when the target does not say (no sandbox).
 PRODUCTION_SETTINGS = {"retry_delays": [60, 120, 600, 900], "timeout": 5, "disable_after": 10}
@@ -37,7 +37,6 @@ MIN_POLL = 0.2  # seconds between two polls of the target, at least (rate limits
 MAX_POLL = 2.0  # ... and at most, so a slow schedule still polls a few times in SLACK
 MAX_POLLS = 60  # requests one poll loop may send, whatever the time allows
 LOG_PAGE = 100  # the largest page the brief allows: the default page size is not promised
-SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 MAX_FOREIGN_PAGES = 50  # pages of 100 read to learn the team's other webhooks, at most
 FOREIGN_SUBSCRIBERS = (
     "firing {event} through POST /_sandbox/events would also deliver to {count} enabled "
