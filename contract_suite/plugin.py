@@ -113,6 +113,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     _raise_if_interrupted(item.config)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
+                            ) -> Generator[None, object, object]:
+    """Exchanges made during a test (setup and teardown too) carry its node id."""
+    suite = existing_session(item.config)
+    if suite is None:
+        return (yield)
+    suite.exchanges.current_test = item.nodeid
+    try:
+        return (yield)
+    finally:
+        suite.exchanges.current_test = None
+
+
 def pytest_collectstart(collector: pytest.Collector) -> None:
     """Configure schemathesis only when the generated tests are collected.
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import httpx
 
+from .exchanges import Exchange, ExchangeLog, headers_of
 from .ratelimit import RateGovernor, key_for
 from .target import API_PREFIX, Target
 
@@ -34,9 +35,11 @@ class MissingCredentials(Exception):
 
 class ApiClient:
     def __init__(self, target: Target, *, transport: httpx.BaseTransport | None = None,
-                 governor: RateGovernor | None = None) -> None:
+                 governor: RateGovernor | None = None,
+                 exchanges: ExchangeLog | None = None) -> None:
         self.target = target
         self.governor = governor or RateGovernor()
+        self.exchanges = exchanges or ExchangeLog()
         self._http = httpx.Client(
             base_url=target.base_url, timeout=REQUEST_TIMEOUT, transport=transport,
             follow_redirects=False, headers={"Accept": "application/json"},
@@ -86,6 +89,12 @@ class ApiClient:
             lambda r: (r.status_code, r.headers))  # type: ignore[attr-defined]
         assert isinstance(response, httpx.Response)
         self._remember(method.upper(), path, credentials, response)
+        if self.exchanges.observed:
+            self.exchanges.record(Exchange(
+                "client", self.exchanges.current_test, method.upper(), str(response.request.url),
+                headers_of(response.request.headers), response.request.content or None,
+                response.status_code, headers_of(response.headers), response.content or None,
+                response.elapsed.total_seconds()))
         return response
 
     @property

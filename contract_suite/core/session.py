@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from .embedded import EmbeddedTarget, start_embedded  # noqa: F401 - stash key type
+from .exchanges import ExchangeLog
 from .http import ApiClient
 from .options import Options, resolve_options
 from .paths import SPEC_DIR
@@ -60,7 +61,8 @@ class SuiteSession:
         self.seed = seed
         self.rate_limit = rate_limit  # X-RateLimit-Limit at the probe (the header names it)
         self.governor = RateGovernor(options.rate_limit_budget)
-        self.api = ApiClient(target, governor=self.governor)
+        self.exchanges = ExchangeLog()  # every exchange with the target, for observers
+        self.api = ApiClient(target, governor=self.governor, exchanges=self.exchanges)
         self.spec_dir = SPEC_DIR
         self._sandbox: dict[str, Any] | None = None
         self._sandbox_known = False

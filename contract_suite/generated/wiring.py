@@ -28,6 +28,7 @@ from schemathesis import Case, Response
 from schemathesis.generation import GenerationMode
 from schemathesis.openapi.checks import EnsureResourceAvailability
 
+from ..core.exchanges import Exchange, headers_of
 from ..core.ratelimit import RateGovernor, RateLimitBudgetSpent, key_for
 from ..core.redact import redactor
 from ..core.reporting import stats
@@ -226,6 +227,12 @@ def after_call(context: schemathesis.HookContext, case: Case, response: Response
     if session is None:
         return
     stats.record_call(version_of(case), case.operation.label)
+    if session.exchanges.observed:
+        sent = response.request
+        session.exchanges.record(Exchange(
+            "generated", session.exchanges.current_test, case.method.upper(), str(sent.url),
+            headers_of(sent.headers), _as_bytes(sent.body), response.status_code,
+            headers_of(response.headers), response.content or None, response.elapsed))
     webhook_id = _created_id(case, response)
     if webhook_id is not None:
         session.api.remember_created(webhook_id)
@@ -353,3 +360,9 @@ def _remember_secrets(response: Response) -> None:
         if isinstance(item, dict) and isinstance(item.get("secret"), str):
             redactor.add(item["secret"])
 
+
+
+def _as_bytes(body: Any) -> bytes | None:
+    if body is None or body == b"" or body == "":
+        return None
+    return body.encode() if isinstance(body, str) else bytes(body)
