@@ -200,7 +200,7 @@ def _mark_generated(item: pytest.Item) -> None:
 
 def _deselected(item: pytest.Item, session: SuiteSession) -> bool:
     target = session.target
-    if target.read_only and item.get_closest_marker("writes"):
+    if target.no_writes and item.get_closest_marker("writes"):
         return True
     # An item needs every version it is marked with (a cross-version one needs both).
     needed = {v for v in ("v1", "v2") if item.get_closest_marker(v)}

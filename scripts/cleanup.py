@@ -43,9 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     base_url = args.base_url.rstrip("/")
     # Deleting our own tagged leftovers is the one write allowed on production, on request.
     problem = url_problem(base_url) or production_refusal(
-        base_url, allow_production=args.allow_production, read_only=True)
+        base_url, allow_production=args.allow_production, no_writes=True)
     if problem:
-        print(problem.replace("--allow-production --read-only", "--allow-production"),
+        print(problem.replace("--allow-production --no-writes", "--allow-production"),
               file=sys.stderr)
         return 2
     redactor.add(args.token)

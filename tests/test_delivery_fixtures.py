@@ -34,7 +34,7 @@ def suite_session():
     target = Target(base_url="http://127.0.0.1:9", token="tok-0123456789")
     options = Options(base_url=target.base_url, token=target.token, other_team_token=None,
                       receiver_url=None, api_versions=frozenset({{"v2"}}), profile="ci",
-                      read_only=False, seed=1, allow_production=False)
+                      no_writes=False, seed=1, allow_production=False)
     session = SuiteSession(target, options, seed=1)
     session.api = ApiClient(target, transport=httpx.MockTransport(answer))
     return session
@@ -266,7 +266,7 @@ def suite_session():
                     api_versions=frozenset({{"v2"}}))
     options = Options(base_url=target.base_url, token=target.token, other_team_token=None,
                       receiver_url=None, api_versions=frozenset({{"v2"}}), profile="ci",
-                      read_only=False, seed=1, allow_production=False)
+                      no_writes=False, seed=1, allow_production=False)
     session = SuiteSession(target, options, seed=1)
     session.api = ApiClient(target, transport=httpx.MockTransport(answer))
     return session

@@ -35,14 +35,14 @@ def test_defaults_are_both_versions_ci_profile_and_no_seed(pytester: pytest.Pyte
         monkeypatch.delenv(name, raising=False)
     options = resolve_options(pytester.parseconfig(*PLUGIN))
     assert options.api_versions == {"v1", "v2"} and options.profile == "ci"
-    assert options.seed is None and not options.read_only and not options.allow_production
+    assert options.seed is None and not options.no_writes and not options.allow_production
 
 
 def test_version_profile_seed_and_read_only_are_read(pytester: pytest.Pytester) -> None:
     options = resolve_options(pytester.parseconfig(
-        *PLUGIN, "--api-version", "v1", "--profile", "smoke", "--seed", "7", "--read-only"))
+        *PLUGIN, "--api-version", "v1", "--profile", "smoke", "--seed", "7", "--no-writes"))
     assert options.api_versions == {"v1"} and options.profile == "smoke"
-    assert options.seed == 7 and options.read_only
+    assert options.seed == 7 and options.no_writes
 
 
 def test_receiver_port_command_line_beats_environment_beats_ini_default_zero(
@@ -70,3 +70,10 @@ def test_a_fixed_receiver_port_is_refused_under_xdist_before_any_server_starts(
     config = pytester.parseconfig(*PLUGIN, "-n", "2", "--receiver-port", "8101")
     with pytest.raises(pytest.UsageError, match="binds one receiver in one pytest process"):
         prepare_run(config)
+
+
+def test_the_old_mode_name_read_only_is_refused_with_its_new_name(
+        pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest(*PLUGIN, "--read-only")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--read-only is now --no-writes" in result.stderr.str()

@@ -139,8 +139,8 @@ def test_a_refused_read_only_token_ends_the_run_with_one_line(
     assert "wrong-read-only-00000000" not in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize(("extra", "needed"), [((), "--allow-production --read-only"),
-                                               (("--allow-production",), "add --read-only")])
+@pytest.mark.parametrize(("extra", "needed"), [((), "--allow-production --no-writes"),
+                                               (("--allow-production",), "add --no-writes")])
 def test_the_production_host_is_refused_before_any_connection(
         extra: tuple[str, ...], needed: str, tmp_path: Path) -> None:
     # A proxy on a closed loopback port: had the suite tried to connect, it would say so.
@@ -172,7 +172,7 @@ def test_default_runs_target_the_embedded_server_pass_and_repeat_with_a_seed(
 
 def test_read_only_and_api_version_deselect_writes_and_the_other_version(
         server: RunningServer, tmp_path: Path) -> None:
-    result = run_suite(*target_args(server), "--read-only", "--api-version", "v1",
+    result = run_suite(*target_args(server), "--no-writes", "--api-version", "v1",
                        "--collect-only", "-q", tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout[-2000:]
     collected = [line.split("::", 1)[1] for line in result.stdout.splitlines() if "::" in line]

@@ -7,6 +7,7 @@ AQID_BASE_URL, empty when the user names no target).
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass
 
@@ -43,7 +44,7 @@ class Options:
     receiver_url: str | None
     api_versions: frozenset[str]
     profile: str
-    read_only: bool
+    no_writes: bool
     seed: int | None
     allow_production: bool
     receiver_port: int = 0  # 0: any free port
@@ -62,12 +63,17 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--profile", dest="aqid_profile", default=None, choices=tuple(PROFILES),
                     help="how much generation: smoke, staging (sized for 200 requests a "
                          "minute), ci (default) or thorough")
-    group.addoption("--read-only", dest="aqid_read_only", action="store_true", default=False,
-                    help="GET operations only (production smoke checks)")
+    group.addoption("--no-writes", dest="aqid_no_writes", action="store_true", default=False,
+                    help="send GET requests only: write contracts are deselected (production "
+                         "smoke checks)")
+    # The old name of --no-writes, kept only to refuse it: it read like --read-only-token
+    # (a credential), and argparse would otherwise take it as an abbreviation of that one.
+    group.addoption("--read-only", dest="aqid_old_read_only", action="store_true",
+                    default=False, help=argparse.SUPPRESS)
     group.addoption("--seed", dest="aqid_seed", default=None, type=int, metavar="N",
                     help="seed for reproducible generation (default: a new one, printed)")
     group.addoption("--allow-production", dest="aqid_allow_production", action="store_true",
-                    default=False, help="permit the production host (with --read-only only)")
+                    default=False, help="permit the production host (with --no-writes only)")
     group.addoption("--rate-limit-budget", dest="aqid_rate_limit_budget", default=None,
                     metavar="SECONDS",
                     help="most seconds a test process spends waiting out the target's rate "
@@ -89,6 +95,10 @@ def _lookup(config: pytest.Config, dest: str, env: str | None) -> str | None:
 
 def resolve_options(config: pytest.Config) -> Options:
     """The options in force for this run (one UsageError line on a bad value)."""
+    if config.getoption("aqid_old_read_only", False):
+        raise pytest.UsageError(
+            "aqid-contracts: --read-only is now --no-writes (GET requests only); a read-only "
+            "token of the main team is --read-only-token")
     strings = {dest: _lookup(config, dest, env) for dest, (_, env, _h) in _STRING_OPTIONS.items()}
     version = _lookup(config, "aqid_api_version", None) or "both"
     profile = _lookup(config, "aqid_profile", None) or "ci"
@@ -108,7 +118,7 @@ def resolve_options(config: pytest.Config) -> Options:
         receiver_url=strings["aqid_receiver_url"],
         api_versions=frozenset({"v1", "v2"} if version == "both" else {version}),
         profile=profile,
-        read_only=bool(config.getoption("aqid_read_only")),
+        no_writes=bool(config.getoption("aqid_no_writes")),
         seed=config.getoption("aqid_seed"),
         allow_production=bool(config.getoption("aqid_allow_production")),
         receiver_port=receiver_port,

@@ -41,16 +41,16 @@ def is_production(base_url: str) -> bool:
     return host == PRODUCTION_HOST or host.endswith("." + PRODUCTION_HOST)
 
 
-def production_refusal(base_url: str, *, allow_production: bool, read_only: bool) -> str | None:
+def production_refusal(base_url: str, *, allow_production: bool, no_writes: bool) -> str | None:
     """Why this run may not touch `base_url`, or None when it may."""
     if not is_production(base_url):
         return None
     if not allow_production:
         return (f"aqid-contracts: {base_url} is the production host; "
-                "pass --allow-production --read-only to run read-only checks against it")
-    if not read_only:
+                "pass --allow-production --no-writes to run read-only checks against it")
+    if not no_writes:
         return (f"aqid-contracts: {base_url} is the production host; "
-                "it is only tested with --read-only (add --read-only)")
+                "it is only tested with --no-writes (add --no-writes)")
     return None
 
 

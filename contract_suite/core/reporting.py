@@ -94,7 +94,7 @@ def header_lines(session: Any) -> list[str]:
         f"tokens: main {mask(target.token)}, other team {other}, read-only {read_only}",
         f"profile: {session.profile.name} ({session.profile.purpose}); seed: {session.seed} "
         f"(repeat with --seed {session.seed}); api versions: {versions}"
-        f"{'; read-only' if target.read_only else ''}; run id: {target.run_id}",
+        f"{'; no writes (GET only)' if target.no_writes else ''}; run id: {target.run_id}",
         *([rate_header(session.rate_limit, session.profile)]
           if getattr(session, "rate_limit", None) else []),
     ]

@@ -120,7 +120,7 @@ def get_session(config: pytest.Config) -> SuiteSession:
         target = Target(
             base_url=run.base_url, token=run.token, other_team_token=run.other_team_token,
             read_only_token=run.read_only_token, embedded=run.embedded,
-            api_versions=options.api_versions, read_only=options.read_only,
+            api_versions=options.api_versions, no_writes=options.no_writes,
             receiver_url=options.receiver_url,
             receiver_port=options.receiver_port, run_id=run.run_id,
         )
@@ -165,7 +165,7 @@ def prepare_run(config: pytest.Config) -> RunInfo:
     if options.base_url:
         for problem in (url_problem(options.base_url), production_refusal(
                 options.base_url, allow_production=options.allow_production,
-                read_only=options.read_only)):
+                no_writes=options.no_writes)):
             if problem:
                 raise pytest.UsageError(problem)
         if not options.token:

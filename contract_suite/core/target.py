@@ -27,7 +27,7 @@ class Target:
     read_only_token: str | None = field(default=None, repr=False)  # main team's, reads only
     embedded: bool = False  # True when the suite started the reference server itself
     api_versions: frozenset[str] = frozenset({"v1", "v2"})
-    read_only: bool = False
+    no_writes: bool = False
     receiver_url: str | None = None  # how the target reaches the suite's webhook receiver
     receiver_port: int = 0  # the loopback port the receiver binds; 0: any free port
     run_id: str = field(default_factory=new_run_id)
