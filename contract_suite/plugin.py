@@ -23,7 +23,7 @@ from .core.http import ApiClient
 from .core.options import add_options, resolve_options
 from .core.paths import CONTRACTS_DIR
 from .core.ratelimit import RateLimitBudgetSpent
-from .core.reporting import redact_report, stats
+from .core.reporting import redact_report
 from .core.session import (
     SuiteSession,
     existing_session,
@@ -157,7 +157,9 @@ def pytest_configure_node(node: Any) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     output = getattr(node, "workeroutput", None) or {}
-    stats.merge(output.get("aqid_stats", {}))
+    suite = existing_session(node.config)
+    if suite is not None:
+        suite.stats.merge(output.get("aqid_stats", {}))
     node.config.stash[_CLIENT_REQUESTS] += int(output.get("aqid_client_requests", 0))
     node.config.stash[_DELETED_BY_WORKERS] += int(output.get("aqid_deleted", 0))
     if output.get("aqid_rate"):
@@ -227,7 +229,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0,
                            f"Skipped: rate limited: {call.excinfo.value}")
-    redact_report(report)
+    if suite is not None:
+        redact_report(report, suite.secrets)
     return report
 
 
@@ -253,8 +256,9 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
 @pytest.hookimpl(trylast=True)
 def pytest_exception_interact(node: Any, call: Any, report: pytest.TestReport) -> None:
     # schemathesis rebuilds longrepr here (after logreport): mask its version too.
-    if isinstance(report, pytest.TestReport):
-        redact_report(report)
+    suite = existing_session(node.config)
+    if isinstance(report, pytest.TestReport) and suite is not None:
+        redact_report(report, suite.secrets)
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)
@@ -301,7 +305,7 @@ def _clean_up(session: pytest.Session) -> None:
                              sweep=not is_worker)
     config.stash[_CLIENT_REQUESTS] += suite.api.requests_sent
     if is_worker:
-        config.workeroutput["aqid_stats"] = stats.to_dict()
+        config.workeroutput["aqid_stats"] = suite.stats.to_dict()
         config.workeroutput["aqid_client_requests"] = config.stash[_CLIENT_REQUESTS]
         config.workeroutput["aqid_deleted"] = len(result.deleted)
         config.workeroutput["aqid_rate"] = reporting.rate_summary(suite.governor)
@@ -319,15 +323,15 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.section("aqid-contracts summary")
     for line in reporting.header_lines(suite)[:1]:
         terminalreporter.write_line(line)
-    for line in reporting.summary_lines(stats.to_dict(), config.stash[_CLIENT_REQUESTS]):
-        terminalreporter.write_line(reporting.redact(line))
+    for line in reporting.summary_lines(suite.stats.to_dict(), config.stash[_CLIENT_REQUESTS]):
+        terminalreporter.write_line(suite.secrets(line))
     result = config.stash.get(_CLEANUP_KEY, None)
     if result is not None:
         deleted = len(result.deleted) + config.stash[_DELETED_BY_WORKERS]
         terminalreporter.write_line(
             f"cleanup: deleted {deleted} webhook(s) left by run {suite.target.run_id}")
         for error in result.errors:
-            terminalreporter.write_line(f"cleanup problem: {reporting.redact(error)}")
+            terminalreporter.write_line(f"cleanup problem: {suite.secrets(error)}")
     rates = [reporting.rate_summary(suite.governor), *config.stash[_RATE_BY_WORKERS]]
     line = reporting.rate_line(rates)
     if line:

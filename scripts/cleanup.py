@@ -25,7 +25,6 @@ from contract_suite.core.probe import (  # noqa: E402
     production_refusal,
     url_problem,
 )
-from contract_suite.core.redact import redactor  # noqa: E402
 from contract_suite.core.target import Target  # noqa: E402
 
 
@@ -48,7 +47,6 @@ def main(argv: list[str] | None = None) -> int:
         print(problem.replace("--allow-production --no-writes", "--allow-production"),
               file=sys.stderr)
         return 2
-    redactor.add(args.token)
     try:
         probe_target(base_url, args.token)
     except ProbeFailure as exc:
@@ -61,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         api.close()
     for error in result.errors:
-        print(f"cleanup problem: {redactor(error)}", file=sys.stderr)
+        print(f"cleanup problem: {api.secrets(error)}", file=sys.stderr)
     print(f"cleanup: deleted {len(result.deleted)} tagged webhook(s) on {base_url}")
     return 1 if result.errors else 0
 

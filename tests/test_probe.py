@@ -39,20 +39,20 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize("url", ["https://id.amiqus.co", "https://ID.amiqus.co/",
                                  "https://eu.id.amiqus.co", "http://id.amiqus.co:8443"])
 def test_production_host_is_refused_without_allow_production(url: str) -> None:
-    reason = production_refusal(url, allow_production=False, read_only=True)
+    reason = production_refusal(url, allow_production=False, no_writes=True)
     assert reason is not None and "--allow-production" in reason
 
 
-def test_production_host_needs_read_only_even_when_allowed() -> None:
-    reason = production_refusal("https://id.amiqus.co", allow_production=True, read_only=False)
-    assert reason is not None and "--read-only" in reason
-    assert production_refusal("https://id.amiqus.co", allow_production=True, read_only=True) is None
+def test_production_host_needs_no_writes_even_when_allowed() -> None:
+    reason = production_refusal("https://id.amiqus.co", allow_production=True, no_writes=False)
+    assert reason is not None and "--no-writes" in reason
+    assert production_refusal("https://id.amiqus.co", allow_production=True, no_writes=True) is None
 
 
 @pytest.mark.parametrize("url", ["https://staging.amiqus.example", "http://127.0.0.1:8000",
                                  "https://notid.amiqus.co.example", "https://id.amiqus.com"])
 def test_other_hosts_are_not_production(url: str) -> None:
-    assert production_refusal(url, allow_production=False, read_only=False) is None
+    assert production_refusal(url, allow_production=False, no_writes=False) is None
 
 
 @pytest.mark.parametrize("url", ["127.0.0.1:8000", "ftp://host", "http://127.0.0.1:8000/api/v2"])

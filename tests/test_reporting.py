@@ -2,33 +2,32 @@
 
 from __future__ import annotations
 
-from contract_suite.core.redact import redactor
-from contract_suite.core.reporting import Stats, redact, summary_lines
+from contract_suite.core.redact import Secrets, secret_values
+from contract_suite.core.reporting import Stats, summary_lines
 
 SECRET = "58585568aa4dc44c733bc244495fc1f2de3c2d2f56287c265274ab806f74bb34"
 
 
 def test_secret_fields_are_masked_even_when_never_registered() -> None:
     text = f'{{"id": 3, "secret": "{SECRET}", "url": "https://hooks.invalid/x"}}'
-    assert redact(text) == '{"id": 3, "secret": "5858…", "url": "https://hooks.invalid/x"}'
+    assert Secrets()(text) == '{"id": 3, "secret": "5858…", "url": "https://hooks.invalid/x"}'
 
 
 def test_a_secret_cut_short_by_schemathesis_line_truncation_is_masked_on_its_own_line() -> None:
     # schemathesis cuts JSON lines at 80 columns: the value loses its closing quote.
     text = f'  |   "secret": "{SECRET[:55]}...\n  |   "updated_at": "2026-11-28T21:43:18Z",'
-    assert redact(text) == '  |   "secret": "5858…\n  |   "updated_at": "2026-11-28T21:43:18Z",'
+    assert Secrets()(text) == '  |   "secret": "5858…\n  |   "updated_at": "2026-11-28T21:43:18Z",'
 
 
 def test_registered_tokens_and_bearer_values_are_masked() -> None:
-    redactor.add("tok-registered-0123456789")
     text = "curl -H 'Authorization: Bearer unknown-token-999999' tok-registered-0123456789"
-    cleaned = redact(text)
+    cleaned = Secrets("tok-registered-0123456789")(text)
     assert "unknown-token-999999" not in cleaned and "tok-registered-0123456789" not in cleaned
     assert "Bearer unkn…" in cleaned and "tok-…" in cleaned
 
 
 def test_summary_names_operation_check_received_documented_and_curl() -> None:
-    stats = Stats()
+    stats = Stats(Secrets())
     stats.record_call("v2", "POST /webhooks")
     stats.record_check("v2", "POST /webhooks", "status_code_conformance", None, None)
 
@@ -50,9 +49,18 @@ def test_summary_names_operation_check_received_documented_and_curl() -> None:
 
 
 def test_worker_stats_merge_on_the_controller() -> None:
-    worker_a, worker_b, controller = Stats(), Stats(), Stats()
+    worker_a, worker_b, controller = Stats(Secrets()), Stats(Secrets()), Stats(Secrets())
     worker_a.record_call("v2", "GET /webhooks")
     worker_b.record_call("v2", "GET /webhooks")
     controller.merge(worker_a.to_dict())
     controller.merge(worker_b.to_dict())
     assert controller.to_dict()["v2 GET /webhooks"]["calls"] == 2
+
+
+def test_secrets_are_learnt_at_any_depth_and_each_session_knows_only_its_own() -> None:
+    page = {"data": [{"id": 1, "secret": SECRET}], "meta": {"nested": [{"secret": "s" * 20}]}}
+    assert sorted(secret_values(page)) == sorted([SECRET, "s" * 20])
+    mine, theirs = Secrets(), Secrets()
+    mine.learn(page)
+    assert SECRET not in mine(f"x {SECRET} y") and "ssssssssssssssssssss" not in mine("s" * 20)
+    assert theirs("s" * 20) == "s" * 20  # nothing leaks between sessions (no global state)

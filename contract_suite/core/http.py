@@ -19,6 +19,7 @@ import httpx
 
 from .exchanges import Exchange, ExchangeLog, headers_of
 from .ratelimit import RateGovernor, key_for
+from .redact import Secrets
 from .target import API_PREFIX, Target
 
 Credentials = Literal["token", "other_team", "read_only", "none", "invalid"]
@@ -36,10 +37,13 @@ class MissingCredentials(Exception):
 class ApiClient:
     def __init__(self, target: Target, *, transport: httpx.BaseTransport | None = None,
                  governor: RateGovernor | None = None,
-                 exchanges: ExchangeLog | None = None) -> None:
+                 exchanges: ExchangeLog | None = None, secrets: Secrets | None = None) -> None:
         self.target = target
         self.governor = governor or RateGovernor()
         self.exchanges = exchanges or ExchangeLog()
+        # The session's secrets (masks any text a caller prints about an answer).
+        self.secrets = secrets or Secrets(target.token, target.other_team_token,
+                                          target.read_only_token)
         self._http = httpx.Client(
             base_url=target.base_url, timeout=REQUEST_TIMEOUT, transport=transport,
             follow_redirects=False, headers={"Accept": "application/json"},

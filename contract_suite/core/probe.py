@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from .redact import mask, redactor
+from .redact import Secrets, mask
 from .target import API_PREFIX
 
 PRODUCTION_HOST = "id.amiqus.co"
@@ -192,7 +192,7 @@ def _excerpt(response: httpx.Response, token: str) -> str:
 
 
 def _one_line(text: str, token: str) -> str:
-    return redactor(" ".join(text.split())).replace(token, mask(token))
+    return Secrets(token)(" ".join(text.split()))
 
 
 def _retry_delay(response: httpx.Response) -> float:

@@ -1,6 +1,7 @@
 """What a person reads after a run: the header, the per-operation summary, masked reports.
 
-Each process counts its own calls and check results (schemathesis hooks feed `stats`);
+Each process counts its own calls and check results in its session's `Stats` (the
+schemathesis hooks feed it);
 xdist workers send theirs to the controller in `workeroutput`, which merges them. Every
 report pytest writes (terminal, JUnit XML, HTML) is built from test reports, which
 `redact_report` masks on the process that made them, before xdist ships them anywhere.
@@ -9,26 +10,15 @@ report pytest writes (terminal, JUnit XML, HTML) is built from test reports, whi
 from __future__ import annotations
 
 import math
-import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from .redact import mask, redactor
+from .redact import Secrets, mask
 
 MAX_FAILURES_SHOWN = 12
-# A `"secret": "..."` value not already masked (no "…" in it). The closing quote is not
-# required: schemathesis cuts long lines to `"secret": "0ebc8d…...` with no quote, and the
-# value must then stop at the line's end rather than run on into the next field.
-_SECRET_FIELD = re.compile(r"""(["']secret["']\s*:\s*["'])([^"'…\s]{9,})""")
-
-
-def redact(text: str) -> str:
-    """Known secrets and bearer values masked, plus any `"secret": "..."` we never saw."""
-    text = redactor(text)
-    return _SECRET_FIELD.sub(lambda m: m.group(1) + mask(m.group(2)), text)
 
 
 @dataclass
@@ -39,7 +29,10 @@ class OperationStats:
 
 
 class Stats:
-    def __init__(self) -> None:
+    """Calls and check results per operation in one process (the session owns one)."""
+
+    def __init__(self, secrets: Secrets) -> None:
+        self._secrets = secrets
         self._lock = threading.Lock()
         self.operations: dict[str, OperationStats] = {}
 
@@ -61,8 +54,8 @@ class Stats:
             # Shrinking repeats a failure many times; the last one seen is the smallest.
             op.failures[f"{check}: {title}"] = {
                 "check": check, "title": title,
-                "message": redact(str(getattr(failure, "message", "") or "")),
-                "curl": redact(curl or ""),
+                "message": self._secrets(str(getattr(failure, "message", "") or "")),
+                "curl": self._secrets(curl or ""),
             }
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,8 +71,6 @@ class Stats:
                 op.checks += values["checks"]
                 op.failures.update(values["failures"])
 
-
-stats = Stats()
 
 
 def header_lines(session: Any) -> list[str]:
@@ -136,17 +127,17 @@ def summary_lines(data: dict[str, Any], requests_by_client: int) -> list[str]:
     return lines
 
 
-def redact_report(report: pytest.TestReport) -> None:
+def redact_report(report: pytest.TestReport, secrets: Secrets) -> None:
     """Mask secrets in a test report (its failure text and captured output)."""
     if report.longrepr is not None and not isinstance(report.longrepr, tuple):
         text = str(report.longrepr)
-        cleaned = redact(text)
+        cleaned = secrets(text)
         if cleaned != text:
             report.longrepr = cleaned
     elif isinstance(report.longrepr, tuple):  # a skip: (path, line, reason)
         path, line, reason = report.longrepr
-        report.longrepr = (path, line, redact(reason))
-    report.sections = [(title, redact(content)) for title, content in report.sections]
+        report.longrepr = (path, line, secrets(reason))
+    report.sections = [(title, secrets(content)) for title, content in report.sections]
 
 
 def rate_summary(governor: Any) -> dict[str, Any]:

@@ -27,7 +27,8 @@ from .paths import SPEC_DIR
 from .probe import ProbeFailure, probe_target, production_refusal, url_problem
 from .profiles import PROFILES, Profile
 from .ratelimit import RateGovernor
-from .redact import redactor
+from .redact import Secrets
+from .reporting import Stats
 from .target import API_PREFIX, Target, new_run_id
 
 MAX_ABSENT_ID_TRIES = 5
@@ -62,7 +63,12 @@ class SuiteSession:
         self.rate_limit = rate_limit  # X-RateLimit-Limit at the probe (the header names it)
         self.governor = RateGovernor(options.rate_limit_budget)
         self.exchanges = ExchangeLog()  # every exchange with the target, for observers
-        self.api = ApiClient(target, governor=self.governor, exchanges=self.exchanges)
+        # The run's tokens, and every webhook secret any exchange shows (core/redact.py).
+        self.secrets = Secrets(target.token, target.other_team_token, target.read_only_token)
+        self.exchanges.subscribe(self.secrets.learn_exchange)
+        self.stats = Stats(self.secrets)  # generated calls and checks per operation
+        self.api = ApiClient(target, governor=self.governor, exchanges=self.exchanges,
+                             secrets=self.secrets)
         self.spec_dir = SPEC_DIR
         self._sandbox: dict[str, Any] | None = None
         self._sandbox_known = False
@@ -141,8 +147,6 @@ def run_info(config: pytest.Config) -> RunInfo:
         shipped = workerinput.get("aqid_run") if workerinput else None
         run = RunInfo(**shipped) if shipped else prepare_run(config)
         config.stash[_RUN_KEY] = run
-        for secret in (run.token, run.other_team_token, run.read_only_token):
-            redactor.add(secret)
     return run
 
 
@@ -185,8 +189,6 @@ def prepare_run(config: pytest.Config) -> RunInfo:
         run = RunInfo(embedded.base_url, embedded.token, embedded.other_team_token,
                       embedded=True, run_id=new_run_id(), seed=seed,
                       read_only_token=embedded.read_only_token)
-    for secret in (run.token, run.other_team_token, run.read_only_token):
-        redactor.add(secret)
     version = "v2" if "v2" in options.api_versions else "v1"
     try:
         probed = probe_target(run.base_url, run.token, version=version)

@@ -18,7 +18,8 @@ import pytest
 
 from ..core.http import MissingCredentials
 from ..core.paths import SPEC_DIR as DEFAULT_SPEC_DIR
-from ..core.redact import mask, redactor
+from ..core.redact import Secrets, masked
+from ..core.session import existing_session, get_session, require_other_team
 from ..core.spec_index import SpecIndex
 from .contract_format import (
     PLACEHOLDER,
@@ -46,10 +47,6 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> ContractFi
 
 
 def spec_dir(config: pytest.Config) -> Path:
-    try:
-        from ..core.session import existing_session
-    except ImportError:  # the plugin is optional for the collector's own tests
-        return DEFAULT_SPEC_DIR
     session = existing_session(config)
     return Path(session.spec_dir) if session else DEFAULT_SPEC_DIR
 
@@ -139,8 +136,6 @@ class ContractItem(pytest.Item):
         self.spec = spec
 
     def runtest(self) -> None:
-        from ..core.session import get_session, require_other_team
-
         session = self.config.stash.get(SESSION_OVERRIDE, None) or get_session(self.config)
         marks = {mark.name for mark in self.iter_markers()}
         if "other_team" in marks:
@@ -161,12 +156,18 @@ class ContractItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> Any:
+        secrets = self._secrets()
         if isinstance(excinfo.value, StepFailure):
-            return format_failure(excinfo.value, self.path)
+            return secrets(format_failure(excinfo.value, self.path))
         if isinstance(excinfo.value, httpx.TransportError):
-            return redactor(f"cannot reach the target: {excinfo.value!r} "
-                            "(is --base-url right and the server up?)")
+            return secrets(f"cannot reach the target: {excinfo.value!r} "
+                           "(is --base-url right and the server up?)")
         return super().repr_failure(excinfo)
+
+    def _secrets(self) -> Secrets:
+        session = self.config.stash.get(SESSION_OVERRIDE, None) or existing_session(self.config)
+        secrets = getattr(session, "secrets", None)
+        return secrets if isinstance(secrets, Secrets) else Secrets()
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         line = getattr(self.scenario, "start_line", 1)
@@ -197,7 +198,7 @@ def format_failure(failure: StepFailure, path: Path) -> str:
         lines += [f"          {extra}" for extra in request[1:]]
     if failure.response:
         lines.append(f"Response: {failure.response}")
-    return redactor("\n".join(lines))
+    return "\n".join(lines)  # the item masks the session's secrets in it
 
 
 def yaml_excerpt(path: Path, first: int, last: int) -> list[str]:
@@ -213,14 +214,4 @@ def yaml_excerpt(path: Path, first: int, last: int) -> list[str]:
 def _shown(value: Any) -> str:
     if isinstance(value, str):
         return value
-    return json.dumps(mask_secrets(value), ensure_ascii=False, default=str)
-
-
-def mask_secrets(value: Any) -> Any:
-    """A copy with every `secret` field masked (webhook secrets never print in full)."""
-    if isinstance(value, dict):
-        return {k: mask(v) if k == "secret" and isinstance(v, str) else mask_secrets(v)
-                for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_secrets(v) for v in value]
-    return value
+    return json.dumps(masked(value), ensure_ascii=False, default=str)

@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from ..core.http import ApiClient
-from ..core.redact import mask, redactor
+from ..core.redact import mask
 from ..core.spec_index import SpecIndex
 from ..core.target import Target, is_tagged
 from .contract_format import PLACEHOLDER, MarkedDict, step_kind
@@ -186,7 +186,6 @@ def send(run: ScenarioRun, request: Mapping[str, Any]) -> tuple[httpx.Response, 
         headers.setdefault("Content-Type", "application/json")
     response = run.api.request(method, path, credentials=credentials, content=content,
                                params=request.get("query"), headers=headers)
-    _learn_secrets(response)
     query = urlencode(request.get("query") or {})
     authorization = run.api.auth_headers(credentials).get("Authorization")
     shown_auth = mask(authorization.partition(" ")[2]) if authorization else None
@@ -201,22 +200,6 @@ def _padded_json(body: dict[str, Any], size: int) -> bytes:
     """The body plus an unknown `padding` field, `size` bytes in all (an oversize body)."""
     base = json.dumps({**body, "padding": ""})
     return json.dumps({**body, "padding": "x" * max(0, size - len(base))}).encode()
-
-
-def _learn_secrets(response: httpx.Response) -> None:
-    """Register every webhook `secret` seen, so no report ever prints one in full."""
-    try:
-        stack = [response.json()]
-    except ValueError:
-        return
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get("secret"), str):
-                redactor.add(node["secret"])
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
 
 
 def _body(response: httpx.Response) -> Any:

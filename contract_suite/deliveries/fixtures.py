@@ -23,7 +23,6 @@ import pytest
 from ..core.http import ApiClient, Credentials
 from ..core.paths import SPEC_DIR
 from ..core.ratelimit import RateLimitBudgetSpent
-from ..core.redact import redactor
 from ..core.session import SuiteSession
 from ..core.target import TAG_PREFIX, Target
 from .checks import DeliverySpec, load_delivery_spec
@@ -95,7 +94,7 @@ class Subscription:
 
     id: int
     uuid: str | None  # None when the target has no v2 to read it from
-    secret: str = field(repr=False)  # never in a failure's repr; the redactor knows it too
+    secret: str = field(repr=False)  # never in a failure's repr; the session's secrets know it too
     events: list[str]
     endpoint: Endpoint
     version: str  # the API version that created it
@@ -198,10 +197,9 @@ def subscribed_webhook(
         created = response.json() if response.status_code == 201 else None
         if not isinstance(created, dict) or not isinstance(created.get("id"), int):
             pytest.fail(f"setup: POST {path} answered {response.status_code}, not 201 with a "
-                        f"webhook: {redactor(response.text[:300])}")
+                        f"webhook: {api.secrets(response.text[:300])}")
         made.append((created["id"], credentials))
         secret = str(created.get("secret", ""))
-        redactor.add(secret)
         return Subscription(created["id"], _uuid_of(api, target, created, credentials), secret,
                             list(events), endpoint, version, created)
 
@@ -329,7 +327,7 @@ def _read_foreign(api: ApiClient, target: Target,
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             pytest.fail(f"GET {path} answered {response.status_code}, not the webhook list the "
                         f"delivery contracts read to leave others' webhooks alone: "
-                        f"{redactor(response.text[:200])}")
+                        f"{api.secrets(response.text[:200])}")
         for hook in body["data"]:
             if (not isinstance(hook, dict) or ours in str(hook.get("url", ""))
                     or hook.get("id") in api.owned_ids):
@@ -401,7 +399,7 @@ def poll_delivery_log(
         response = api.request("GET", path, params=params)
         if response.status_code != 200:
             pytest.fail(f"GET {path} answered {response.status_code}, documented 200 with the "
-                        f"delivery log: {redactor(response.text[:200])}")
+                        f"delivery log: {api.secrets(response.text[:200])}")
         body = response.json()
         data = body.get("data") if isinstance(body, dict) else None
         entries = [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []

@@ -30,8 +30,6 @@ from schemathesis.openapi.checks import EnsureResourceAvailability
 
 from ..core.exchanges import Exchange, headers_of
 from ..core.ratelimit import RateGovernor, RateLimitBudgetSpent, key_for
-from ..core.redact import redactor
-from ..core.reporting import stats
 from . import checks as custom_checks
 from .room import is_false_alarm
 
@@ -223,11 +221,10 @@ def before_call(context: schemathesis.HookContext, case: Case, kwargs: dict[str,
 @schemathesis.hook
 def after_call(context: schemathesis.HookContext, case: Case, response: Response) -> None:
     session = state.session
-    _remember_secrets(response)
     if session is None:
         return
-    stats.record_call(version_of(case), case.operation.label)
-    if session.exchanges.observed:
+    session.stats.record_call(version_of(case), case.operation.label)
+    if session.exchanges.observed:  # always: the session's secrets learn from each one
         sent = response.request
         session.exchanges.record(Exchange(
             "generated", session.exchanges.current_test, case.method.upper(), str(sent.url),
@@ -250,7 +247,8 @@ def after_validate(context: schemathesis.HookContext, case: Case, response: Resp
         curl = None
         if failure is not None:
             curl = case.as_curl_command(headers=dict(response.request.headers))
-        stats.record_check(version_of(case), case.operation.label, result.name, failure, curl)
+        state.session.stats.record_check(version_of(case), case.operation.label, result.name,
+                                         failure, curl)
 
 
 @schemathesis.hook
@@ -273,9 +271,9 @@ def _log_case(case: Case) -> None:
                        case.body if isinstance(case.body, (dict, list, str, int, float)) else None],
                       sort_keys=True, default=repr)
     if state.session is not None:  # a case replayed after tagging: the run id is not generated
-        line = line.replace(state.session.target.run_id, "<run-id>")
+        line = state.session.secrets(line.replace(state.session.target.run_id, "<run-id>"))
     with state.lock, open(path, "a", encoding="utf-8") as log:
-        log.write(redactor(line) + "\n")
+        log.write(line + "\n")
 
 
 def addressed_id(value: Any) -> int | None:
@@ -347,19 +345,6 @@ def _created_id(case: Case, response: Response) -> int | None:
         return None
     value = body.get("id") if isinstance(body, dict) else None
     return value if isinstance(value, int) else None
-
-
-def _remember_secrets(response: Response) -> None:
-    """Register every webhook `secret` seen, so no report shows one in full."""
-    try:
-        body = response.json()
-    except Exception:  # noqa: BLE001
-        return
-    items = body.get("data") if isinstance(body, dict) and "data" in body else body
-    for item in items if isinstance(items, list) else [items]:
-        if isinstance(item, dict) and isinstance(item.get("secret"), str):
-            redactor.add(item["secret"])
-
 
 
 def _as_bytes(body: Any) -> bytes | None:
