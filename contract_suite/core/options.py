@@ -83,7 +83,19 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("aqid_profile", help="default for --profile", default=None)
 
 
-def _lookup(config: pytest.Config, dest: str, env: str | None) -> str | None:
+def add_string_option(parser: pytest.Parser, dest: str, flag: str, env: str | None,
+                      help_text: str) -> None:
+    """One more `--flag VALUE` in the aqid-contracts group, resolved like the core ones
+    (command line > environment variable > ini): for the feature plugins (coverage,
+    differential runs), which own their options but not the mechanism."""
+    group = parser.getgroup("aqid-contracts")
+    env_note = f" [env {env}]" if env else ""
+    group.addoption(flag, dest=dest, default=None, metavar="VALUE", help=help_text + env_note)
+    parser.addini(dest, help=help_text, default=None)
+
+
+def lookup(config: pytest.Config, dest: str, env: str | None) -> str | None:
+    """An option's value: command line, else a non-empty environment variable, else ini."""
     value = config.getoption(dest)
     if value not in (None, ""):
         return str(value)
@@ -99,9 +111,9 @@ def resolve_options(config: pytest.Config) -> Options:
         raise pytest.UsageError(
             "aqid-contracts: --read-only is now --no-writes (GET requests only); a read-only "
             "token of the main team is --read-only-token")
-    strings = {dest: _lookup(config, dest, env) for dest, (_, env, _h) in _STRING_OPTIONS.items()}
-    version = _lookup(config, "aqid_api_version", None) or "both"
-    profile = _lookup(config, "aqid_profile", None) or "ci"
+    strings = {dest: lookup(config, dest, env) for dest, (_, env, _h) in _STRING_OPTIONS.items()}
+    version = lookup(config, "aqid_api_version", None) or "both"
+    profile = lookup(config, "aqid_profile", None) or "ci"
     if version not in API_VERSION_CHOICES:
         raise pytest.UsageError(f"aqid-contracts: --api-version {version!r}: choose v1, v2 or both")
     if profile not in PROFILES:
