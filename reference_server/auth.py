@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from reference_server import webhooks
 from reference_server.config import Settings, TokenGrant
-from reference_server.responses import (
-    forbidden,
-    settings_of,
-    unauthenticated,
-    webhook_not_found,
-)
+from reference_server.responses import forbidden, settings_of, unauthenticated
+from reference_server.seams import seam
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -25,37 +20,24 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
+@seam("grant")
 def grant_from_header(settings: Settings, authorization: str | None) -> TokenGrant | None:
     token = bearer_token(authorization)
-    if token is None:
-        return None
-    grant = settings.grant_for(token)
-    if grant is None and settings.tokens and settings.has_fault("invalid-token-accepted"):
-        return settings.tokens[0]
-    return grant
+    return None if token is None else settings.grant_for(token)
 
 
-def authenticate(request: Request) -> TokenGrant:
-    """The caller's grant; 401 when the token is missing or unknown."""
-    settings = settings_of(request)
-    grant = grant_from_header(settings, request.headers.get("authorization"))
+@seam("authentication")
+def authenticate(request: Request, *, write: bool = False) -> TokenGrant:
+    """The caller's grant; 401 when the token is missing or unknown. With `write`, also 403
+    for a read-only token: checked before the id is looked up, so a read-only caller learns
+    nothing from a write."""
+    grant = grant_from_header(settings_of(request), request.headers.get("authorization"))
     if grant is None:
-        if "id" in request.path_params and settings.has_fault("auth-after-lookup"):
-            _look_up_before_auth(request)
         raise unauthenticated()
+    if write and grant.read_only:
+        raise forbidden()
     return grant
-
-
-def _look_up_before_auth(request: Request) -> None:
-    """Only for the auth-after-lookup fault: an unknown id answers 404 before any 401."""
-    if webhooks.store_of(request).get_webhook(webhooks.webhook_id(request), None) is None:
-        raise webhook_not_found()
 
 
 def authenticate_writer(request: Request) -> TokenGrant:
-    """As `authenticate`, and 403 for a read-only token: checked before the id is looked up,
-    so a read-only caller learns nothing from a write."""
-    grant = authenticate(request)
-    if grant.read_only and not settings_of(request).has_fault("read-only-can-write"):
-        raise forbidden()
-    return grant
+    return authenticate(request, write=True)

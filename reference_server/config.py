@@ -58,8 +58,10 @@ class Settings:
         if unknown:
             raise ValueError(f"unknown variant(s): {', '.join(unknown)} (see --list-faults)")
 
+    # Whether a fault or variant is on, for tools and tests: the server itself changes its
+    # behaviour only through the modifiers in reference_server/modifiers/ (see seams.py).
     def has_fault(self, name: str) -> bool:
-        # A typo in a hook would silently never fire: insist the name is catalogued.
+        # A typo would silently answer False: insist the name is catalogued.
         if name not in FAULTS:
             raise KeyError(f"fault {name!r} is not in faults.FAULTS")
         return name in self.faults

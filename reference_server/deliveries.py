@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
-import sys
 import threading
 import time
-import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from reference_server import signing
 from reference_server.config import Settings
 from reference_server.egress import host_as_written, refusal
-from reference_server.events import PING
-from reference_server.signing import build_payload, sign
+from reference_server.seams import seam
 from reference_server.store import Delivery, Store, Webhook
 
 if TYPE_CHECKING:  # imported on first delivery: it is most of a cold start's import time
@@ -30,9 +28,22 @@ if TYPE_CHECKING:  # imported on first delivery: it is most of a cold start's im
 MAX_LOGGED_BODY = 64 * 1024
 
 
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    max_attempts: int  # the first attempt and its retries
+    client_timeout: float  # how long the subscriber has to answer
+    disable_after: int  # failed payloads in a row that disable a webhook
+
+
+@seam("delivery policy")
+def delivery_policy(settings: Settings) -> DeliveryPolicy:
+    return DeliveryPolicy(settings.max_attempts, settings.timeout, settings.disable_after)
+
+
 class Dispatcher:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store, self.settings = store, settings
+        self.policy = delivery_policy(settings)
         self._heap: list[tuple[float, int, int, int]] = []  # (due, seq, delivery id, attempt)
         self._seq = itertools.count()
         self._cond = threading.Condition()
@@ -72,22 +83,10 @@ class Dispatcher:
     # -- entry point ----------------------------------------------------------------------
     def deliver(self, hook: Webhook, event: str, data: Any) -> Delivery:
         """Log a delivery of `event` to `hook` and schedule its first attempt."""
-        fault = self.settings.has_fault
-        body = build_payload(hook, event, data,
-                             with_trigger=not fault("payload-missing-trigger"))
+        body = signing.payload_text(self.payload(hook, event, data))
         delivery_id = str(self.store.incidentals.new_uuid())
-        headers = {
-            "Content-Length": str(len(body.encode("utf-8"))),
-            "Host": _netloc(hook.url),
-            "User-Agent": f"Amiqus AmiqusID/{self.settings.build}",
-            "Content-Type": "application/json",
-            "X-AQID-Signature": self._signature(hook, body),
-            "X-AQID-Delivery-Id": delivery_id,
-        }
-        if fault("user-agent-wrong"):
-            del headers["User-Agent"]  # httpx then sends its own "python-httpx/<version>"
-        log_uuid = str(uuid.uuid4()) if fault("delivery-log-uuid-mismatch") else delivery_id
-        delivery = self.store.create_delivery(hook.id, event, hook.url, body, headers, log_uuid)
+        headers = self.delivery_headers(hook, body, delivery_id)
+        delivery = self.log_delivery(hook, event, body, headers, delivery_id)
         with self._cond:
             full = len(self._heap) >= self.settings.delivery_backlog
         if full:
@@ -98,13 +97,30 @@ class Dispatcher:
             self._schedule(delivery.id, 1, time.monotonic())
         return delivery
 
-    def _signature(self, hook: Webhook, body: str) -> str:
-        key, signed = hook.secret, body.encode("utf-8")
-        if self.settings.has_fault("signature-wrong-key"):
-            key = hook.uuid
-        if self.settings.has_fault("signature-over-reserialised-body"):
-            signed = json.dumps(json.loads(body)).encode("utf-8")  # ", " / ": " separators
-        return sign(key, signed, hex_digest=self.settings.has_fault("signature-hex"))
+    @seam("payload")
+    def payload(self, hook: Webhook, event: str, data: Any) -> dict[str, Any]:
+        return signing.payload(hook, event, data)
+
+    @seam("delivery headers")
+    def delivery_headers(self, hook: Webhook, body: str, delivery_id: str) -> dict[str, str]:
+        return {
+            "Content-Length": str(len(body.encode("utf-8"))),
+            "Host": _netloc(hook.url),
+            "User-Agent": f"Amiqus AmiqusID/{self.settings.build}",
+            "Content-Type": "application/json",
+            "X-AQID-Signature": self.signature(hook, body),
+            "X-AQID-Delivery-Id": delivery_id,
+        }
+
+    @seam("signature")
+    def signature(self, hook: Webhook, body: str) -> str:
+        return signing.sign(hook.secret, body.encode("utf-8"))
+
+    @seam("delivery log")
+    def log_delivery(self, hook: Webhook, event: str, body: str, headers: dict[str, str],
+                     delivery_id: str) -> Delivery:
+        """The log entry, under the id the delivery's X-AQID-Delivery-Id carries."""
+        return self.store.create_delivery(hook.id, event, hook.url, body, headers, delivery_id)
 
     def _schedule(self, delivery_id: int, attempt: int, due: float) -> None:
         with self._cond:
@@ -134,7 +150,7 @@ class Dispatcher:
                         # trust_env=False: no proxy from the environment may route a
                         # delivery anywhere else.
                         client = httpx.Client(trust_env=False, follow_redirects=False,
-                                              timeout=self._client_timeout)
+                                              timeout=self.policy.client_timeout)
                     self._attempt(client, *job)
                 finally:
                     with self._cond:
@@ -149,13 +165,12 @@ class Dispatcher:
         hook = None if delivery is None else self.store.get_webhook(delivery.webhook_id, None)
         if delivery is None or hook is None:
             return  # the webhook (and with it its log) was deleted: nothing left to do
-        if not hook.is_enabled and not self._sends_while_disabled(delivery):
+        if not self.sendable(delivery, hook):
             self.store.set_delivery_state(delivery.id, "stopped")
             return
         status, headers, body = self._send(client, delivery, attempt)
         success = status.startswith("2")
-        retry = (not success and attempt < self.settings.max_attempts
-                 and not self.settings.has_fault("no-retries"))
+        retry = not success and attempt < self.policy.max_attempts
         state = "succeeded" if success else ("pending" if retry else "failed")
         self.store.record_attempt(delivery.id, attempts=attempt, status_code=status,
                                   response_headers=headers, response_body=body, state=state)
@@ -163,21 +178,21 @@ class Dispatcher:
             delay = self.settings.retry_delays[attempt - 1]
             self._schedule(delivery.id, attempt + 1, time.monotonic() + delay)
         else:
-            never = self.settings.has_fault("never-disabled")
             self.store.record_outcome(hook.id, success=success,
-                                      disable_after=sys.maxsize if never
-                                      else self.settings.disable_after)
+                                      disable_after=self.policy.disable_after)
 
-    @property
-    def _client_timeout(self) -> float:
-        if self.settings.has_fault("timeout-not-enforced"):  # a slow answer still counts
-            return self.settings.timeout * 10
-        return self.settings.timeout
+    @seam("sendable")
+    def sendable(self, delivery: Delivery, hook: Webhook) -> bool:
+        """A disabled webhook receives nothing (its pending retries stop)."""
+        return hook.is_enabled
 
-    def _sends_while_disabled(self, delivery: Delivery) -> bool:
-        """False on a correct server: a disabled webhook receives nothing."""
-        return self.settings.has_fault("disabled-webhooks-receive") or (
-            delivery.event == PING and self.settings.has_fault("ping-on-disabled-create"))
+    @seam("attempt headers")
+    def attempt_headers(self, delivery: Delivery, attempt: int) -> dict[str, str]:
+        """The logged headers (less those httpx sets itself) and the attempt counter."""
+        headers = {name: value for name, value in delivery.request_headers.items()
+                   if name not in ("Content-Length", "Host")}
+        headers["X-AQID-Delivery-Attempt"] = str(attempt)
+        return headers
 
     def _send(self, client: httpx.Client, delivery: Delivery,
               attempt: int) -> tuple[str, dict[str, str], Any]:
@@ -185,14 +200,7 @@ class Dispatcher:
         refused = refusal(delivery.url, self.settings.allow_hosts)
         if refused is not None:
             return "0", {}, refused
-        headers = {name: value for name, value in delivery.request_headers.items()
-                   if name not in ("Content-Length", "Host")}
-        fault = self.settings.has_fault
-        headers["X-AQID-Delivery-Attempt"] = "1" if fault("attempt-counter-stuck") else str(attempt)
-        if fault("delivery-id-changes-on-retry") and attempt > 1:
-            headers["X-AQID-Delivery-Id"] = str(uuid.uuid4())
-        if fault("delivery-missing-headers"):
-            del headers["X-AQID-Delivery-Id"], headers["X-AQID-Delivery-Attempt"]
+        headers = self.attempt_headers(delivery, attempt)
         import httpx
 
         try:
@@ -210,7 +218,7 @@ def _netloc(url: str) -> str:
     password, and the log shows this header)."""
     try:
         return urlsplit(url).netloc.rpartition("@")[2]
-    except ValueError:  # only the v2-url-any-string fault stores such a URL
+    except ValueError:  # a URL the v2 rules refuse (stored only by a fault)
         return host_as_written(url)
 
 

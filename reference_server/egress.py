@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 def host_as_written(url: str) -> str:
     """The URL's host exactly as written (lower-cased, IPv6 brackets removed); no lookup.
-    An unparsable URL (only the v2-url-any-string fault lets one in) has no host."""
+    An unparsable URL (validation refuses one; only a fault stores it) has no host."""
     try:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:

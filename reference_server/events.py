@@ -25,13 +25,9 @@ def is_concrete(name: object) -> bool:
     return isinstance(name, str) and name in CONCRETE_EVENTS
 
 
-def matches(subscription: list[str], event: str, *, category_wildcards: bool = True) -> bool:
-    """True when one of the subscribed names covers `event` (`*` all, `cat.*` a category).
-
-    `category_wildcards` is False only for the routing-ignores-category fault."""
-    covering = {"*", event}
-    if category_wildcards:
-        covering.add(f"{event.split('.', 1)[0]}.*")
+def matches(subscription: list[str], event: str) -> bool:
+    """True when one of the subscribed names covers `event` (`*` all, `cat.*` a category)."""
+    covering = {"*", event, f"{event.split('.', 1)[0]}.*"}
     return any(name in covering for name in subscription)
 
 

@@ -4,15 +4,23 @@ A *fault* breaks one documented contract (API-BRIEF.md and spec/) in one small, 
 deterministic way; the fault self-test switches each on and expects the contract suite to
 fail. A *variant* is a behaviour the contract leaves open (key order, page size, latency,
 extra fields...); the suite must stay green with it. For each entry of the brief's Room
-(contract_suite/room.py) one variant takes the other allowed choice from the clean server,
-so the self-test shows where the suite over-assumes (tests: tests/test_server_room.py).
-The code asks
-`settings.has_fault("name")` / `settings.has_variant("name")` at the one point where
-behaviour diverges, so a fault is a modifier, not a fork.
+(contract_suite/generated/room.py) one variant takes the other allowed choice from the
+clean server, so the self-test shows where the suite over-assumes (tests:
+tests/test_server_room.py).
 
-Adding one: an entry here (name, area, operations it shows in, how it breaks the contract),
-an `if settings.has_fault("...")` at the point it changes, and a `test_<name>` in
-tests/test_server_faults.py showing the difference from a clean server.
+This module is the catalogue only. The server's modules hold only the correct behaviour;
+each fault and variant is one small named modifier in reference_server/modifiers/, which
+changes what one or a few *seams* compute (reference_server/seams.py lists them: a view's
+response, a representation, a query, a store operation, the delivery headers...).
+
+Adding one: an entry here (name, area, operations it shows in, how it breaks the contract);
+a modifier in reference_server/modifiers/ for the area, e.g.
+`@fault("name").after("v2 webhook")` on a function that takes the seam's result and
+arguments and returns the changed result (`.around(seam)` to decide how to call it); if
+no seam computes what it changes, a `@seam("...")` on the function that does (and a line
+in seams.SEAMS); and a `test_<name>` in tests/test_server_faults.py showing the difference
+from a clean server. A name missing here cannot be registered; tests/test_server_modifiers.py
+checks that every entry has exactly one modifier.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reference_server.auth import grant_from_header
 from reference_server.config import Settings
 from reference_server.responses import json_media_type, render_json
+from reference_server.seams import seam
 
 
 class FixedWindowLimiter:
@@ -38,21 +40,24 @@ class FixedWindowLimiter:
         return allowed, self.limit - used, start + self.window
 
 
-UPSTREAM_LIMIT = (200, 60.0)  # the upstream example: X-RateLimit-Limit: 200 a minute
+@dataclass(frozen=True)
+class RateLimitPolicy:
+    limit: int  # requests a window
+    window: float  # seconds
+    message: str  # the 429 body's message
 
 
-def limit_and_window(settings: Settings) -> tuple[int, float]:
-    """The budget in force: --rate-limit/--rate-window, or under `rate-limited-200` the
-    upstream example whatever the options say (room "rate-limits": any limit is correct)."""
-    if settings.has_variant("rate-limited-200"):
-        return UPSTREAM_LIMIT
-    return settings.rate_limit, settings.rate_window
+@seam("rate limit")
+def rate_limit_policy(settings: Settings) -> RateLimitPolicy:
+    """--rate-limit a --rate-window (room "rate-limits": any limit is correct)."""
+    return RateLimitPolicy(settings.rate_limit, settings.rate_window, "Too Many Attempts.")
 
 
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app, self.settings = app, settings
-        self.limiter = FixedWindowLimiter(*limit_and_window(settings))
+        self.policy = rate_limit_policy(settings)
+        self.limiter = FixedWindowLimiter(self.policy.limit, self.policy.window)
 
     def _key(self, scope: Scope) -> str:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -73,22 +78,23 @@ class RateLimitMiddleware:
             await self._too_many(send, limit_headers, reset_at)
             return
 
-        bare_errors = self.settings.has_fault("ratelimit-headers-missing-on-errors")
-
         async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start" and not (
-                    bare_errors and message["status"] >= 400):
-                message = {**message, "headers": [*message.get("headers", []), *limit_headers]}
+            if message["type"] == "http.response.start":
+                message = self.with_limit_headers(message, limit_headers)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
+    @seam("rate limit headers")
+    def with_limit_headers(self, start: Message, limit_headers: list[tuple[bytes, bytes]]
+                           ) -> Message:
+        """Every response start, errors included, carries the budget's headers."""
+        return {**start, "headers": [*start.get("headers", []), *limit_headers]}
+
     async def _too_many(self, send: Send, headers: list[tuple[bytes, bytes]],
                         reset_at: float) -> None:
         retry_after = max(1, math.ceil(reset_at - time.time()))
-        wording = ("Slow down." if self.settings.has_variant("other-wording")
-                   else "Too Many Attempts.")
-        body = render_json({"message": wording}, self.settings)
+        body = render_json({"message": self.policy.message}, self.settings)
         extra: list[Any] = [(b"retry-after", str(retry_after).encode()),
                             (b"x-ratelimit-reset", str(math.ceil(reset_at)).encode()),
                             (b"content-type", json_media_type(self.settings).encode()),

@@ -9,26 +9,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reference_server.config import Settings
+from reference_server.seams import seam
 
 
-def _reverse_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _reverse_keys(value[key]) for key in reversed(list(value))}
-    if isinstance(value, list):
-        return [_reverse_keys(item) for item in value]
-    return value
-
-
+@seam("json")
 def render_json(payload: Any, settings: Settings) -> bytes:
-    if settings.has_variant("reordered-keys"):
-        payload = _reverse_keys(payload)
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+@seam("media type")
 def json_media_type(settings: Settings) -> str:
-    """Room "representation": Content-Type parameters and case are free (`json-charset`)."""
-    return "application/json; charset=UTF-8" if settings.has_variant("json-charset") else (
-        "application/json")
+    """Room "representation": Content-Type parameters and case are free."""
+    return "application/json"
 
 
 def settings_of(request: Request) -> Settings:

@@ -16,6 +16,8 @@ from reference_server.auth import authenticate
 from reference_server.events import is_concrete, matches, sample_data
 from reference_server.responses import invalid, json_response, settings_of
 from reference_server.routing import path
+from reference_server.seams import seam
+from reference_server.store import Webhook
 from reference_server.validation import json_object_body
 
 _object_ids = itertools.count(472346)
@@ -35,6 +37,14 @@ async def delivery_settings(request: Request) -> Response:
     })
 
 
+@seam("recipients")
+def recipients(request: Request, team: str, event: str) -> list[Webhook]:
+    """The team's enabled webhooks subscribed to `event` (by name, `cat.*` or `*`), each
+    once."""
+    candidates = webhooks.store_of(request).webhooks_for_team(team)
+    return [hook for hook in candidates if matches(hook.events, event)]
+
+
 async def fire_event(request: Request) -> Response:
     grant = authenticate(request)
     body = await json_object_body(request)
@@ -44,21 +54,11 @@ async def fire_event(request: Request) -> Response:
                                  " (not ping, not a wildcard)."]})
     base_url = str(request.base_url).rstrip("/")
     data = body["data"] if "data" in body else sample_data(event, base_url, next(_object_ids))
-    settings = settings_of(request)
     dispatcher = webhooks.dispatcher_of(request)
-    candidates = webhooks.store_of(request).webhooks_for_team(
-        None if settings.has_fault("other-team-receives-events") else grant.team,
-        enabled_only=not settings.has_fault("disabled-webhooks-receive"))
-    categories = not settings.has_fault("routing-ignores-category")
-    sent = 0
-    for hook in candidates:
-        copies = int(matches(hook.events, event, category_wildcards=categories))
-        if copies and settings.has_fault("routing-duplicates"):  # once per matching name
-            copies = sum(matches([name], event) for name in hook.events)
-        for _ in range(copies):
-            dispatcher.deliver(hook, event, data)
-        sent += copies
-    return json_response(request, {"deliveries": sent}, 202)
+    sent = recipients(request, grant.team, event)
+    for hook in sent:
+        dispatcher.deliver(hook, event, data)
+    return json_response(request, {"deliveries": len(sent)}, 202)
 
 
 ROUTES = [

@@ -139,8 +139,8 @@ class Store:
     def create_webhook(self, team: str, url: str, events: list[str], is_enabled: bool,
                        *, now: int | None = None, secret: str | None = None,
                        created_at: int | None = None) -> Webhook:
-        """`secret` and `created_at` are given only under the read-only-fields-honoured
-        fault (and `now` by the prepopulated variant); otherwise the store makes them."""
+        """`secret` and `created_at` are made by the store unless given (`now`: the time
+        it is made)."""
         stamp = int(time.time()) if now is None else now
         made = self.incidentals
         with self._tx() as db:
@@ -170,8 +170,7 @@ class Store:
 
     def list_webhooks(self, team: str | None, enabled: bool | None, offset: int,
                       limit: int, *, descending: bool = False) -> tuple[list[Webhook], int]:
-        """One page of `team`'s webhooks (every team's when team is None), ascending id
-        (descending only for the list-order-descending fault)."""
+        """One page of `team`'s webhooks (every team's when team is None), by id."""
         where, args = "1 = 1", []
         if team is not None:
             where, args = where + " AND team = ?", [*args, team]
@@ -186,41 +185,22 @@ class Store:
                 [*args, limit, offset]).fetchall() if offset < total else []
         return [_webhook(r) for r in rows], total
 
-    def update_webhook(self, webhook_id: int, team: str | None, *, url: str | None = None,
-                       events: list[str] | None = None, is_enabled: bool | None = None,
-                       persist: bool = True, move_updated_at: bool = True,
-                       move_created_at: bool = False, secret: str | None = None,
-                       created_at: int | None = None) -> tuple[Webhook, Webhook] | None:
-        """Apply the given fields; answer (before, after) or None when not found.
-
-        `updated_at` becomes max(now, before + 1 s): timestamps render whole seconds, and
-        the contract says it *moves* on every update, even two updates in one second.
-        Re-enabling resets the failure tally.
-        """
+    def update_webhook(self, webhook_id: int, team: str | None,
+                       change: Callable[[Webhook], Webhook]
+                       ) -> tuple[Webhook, Webhook] | None:
+        """Store `change(before)` in one transaction; answer (before, after), or None when
+        the webhook is not found."""
         with self._tx() as db:
             row = db.execute("SELECT * FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
             if row is None or (team is not None and row["team"] != team):
                 return None
             before = _webhook(row)
-            # move_* are False/True, secret and created_at given, only for faults.
-            updated_at = (max(int(time.time()), before.updated_at + 1) if move_updated_at
-                          else before.updated_at)
-            after = Webhook(
-                before.id, before.uuid, before.team,
-                before.url if url is None else url,
-                before.events if events is None else events,
-                before.is_enabled if is_enabled is None else is_enabled,
-                before.secret if secret is None else secret,
-                created_at if created_at is not None
-                else updated_at if move_created_at else before.created_at,
-                updated_at,
-                0 if (is_enabled and not before.is_enabled) else before.failure_tally)
-            if persist:
-                db.execute(
-                    "UPDATE webhooks SET url = ?, events = ?, is_enabled = ?, secret = ?,"
-                    " created_at = ?, updated_at = ?, failure_tally = ? WHERE id = ?",
-                    (after.url, json.dumps(after.events), int(after.is_enabled), after.secret,
-                     after.created_at, after.updated_at, after.failure_tally, after.id))
+            after = change(before)
+            db.execute(
+                "UPDATE webhooks SET url = ?, events = ?, is_enabled = ?, secret = ?,"
+                " created_at = ?, updated_at = ?, failure_tally = ? WHERE id = ?",
+                (after.url, json.dumps(after.events), int(after.is_enabled), after.secret,
+                 after.created_at, after.updated_at, after.failure_tally, after.id))
         return before, after
 
     def delete_webhook(self, webhook_id: int, team: str | None) -> Webhook | None:
@@ -310,8 +290,9 @@ class Store:
 
     def list_deliveries(self, webhook_id: int, offset: int, limit: int,
                         newest_first: bool = True) -> tuple[list[Delivery], int]:
-        """Newest first; an entry shows once its first attempt has finished (or it was given
-        up before one), so its response is always a real outcome (spec decision)."""
+        """By id, newest first unless told; an entry shows once its first attempt has finished
+        (or it was given up before one), so its response is always a real outcome (spec
+        decision)."""
         where = "webhook_id = ? AND (attempts > 0 OR state != 'pending')"
         order = "DESC" if newest_first else "ASC"
         with self._lock:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import sys
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
 from reference_server.config import Settings
 from reference_server.events import SUBSCRIBABLE
 from reference_server.responses import invalid, settings_of, too_large
+from reference_server.seams import seam
 
 # Room "url-forms": plain forms (scheme, host name or IPv4 address, optional port, path,
 # query) must be accepted; the clean server also accepts the rest of the band (IPv6
@@ -26,9 +27,6 @@ PLAIN_URL_PATTERN = re.compile(
 # Room "url-length": 255 must be accepted; no upper length is part of the contract (the
 # clean server stores whatever the 64 KiB body holds; `url-length-capped-255` refuses more).
 MUST_ACCEPT_URL_LENGTH = 255
-# Characters RFC 3986 allows in a URI (unreserved, reserved, and % for escapes): what
-# `url-forms-percent-encoded` leaves as they are.
-RFC3986_SAFE = "-._~:/?#[]@!$&'()*+,;=%"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 Errors = dict[str, list[str]]
 
@@ -38,18 +36,21 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+@seam("request body")
 async def json_object_body(request: Request) -> dict[str, Any]:
     """The body as a JSON object; 413 when over the size limit, 422 when not an object."""
-    settings = settings_of(request)
-    limit = settings.max_body_bytes
-    if settings.has_fault("oversized-body-accepted"):
-        limit = sys.maxsize
+    limit = settings_of(request).max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
     raw = await request.body()
     if len(raw) > limit:
         raise too_large(limit)
+    return json_object(raw)
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """`raw` as a JSON object (empty: {}); 422 when it is not one."""
     if not raw.strip():
         return {}
     try:
@@ -75,66 +76,25 @@ def _absolute_http_url(value: str) -> bool:
             and value[len(parts.scheme):].startswith("://"))
 
 
+@seam("url")
 def url_errors(value: Any, settings: Settings, field: str = "url") -> list[str]:
-    invalid_url = [f"The {field} must be a valid URL."]
+    """Any absolute http(s) URL with a host, of any length, in any form of the band."""
     if not isinstance(value, str) or not _absolute_http_url(value):
-        return invalid_url
-    if settings.has_variant("url-forms-strict") and not PLAIN_URL_PATTERN.fullmatch(value):
-        return invalid_url
-    if settings.has_variant("url-length-capped-255") and len(value) > MUST_ACCEPT_URL_LENGTH:
-        return [f"The {field} must not be greater than {MUST_ACCEPT_URL_LENGTH} characters."]
+        return [f"The {field} must be a valid URL."]
     return []
 
 
-def stored_url(value: str, settings: Settings) -> str:
-    """The URL as stored and returned: as sent (`url-forms-percent-encoded`: characters
-    outside RFC 3986, non-ASCII included, percent-encoded as UTF-8)."""
-    if settings.has_variant("url-forms-percent-encoded"):
-        return quote(value, safe=RFC3986_SAFE)
-    return value
+@dataclass(frozen=True)
+class EventRules:
+    """What an events list may hold: subscribable names, each once."""
+
+    allowed: frozenset[str] = SUBSCRIBABLE
+    unique: bool = True
 
 
-_BOOLEAN_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True,
-                  "no": False, "on": True, "off": False}
-
-
-def read_leniently(body: dict[str, Any], settings: Settings, boolean: str, *,
-                   events_as_list: bool) -> dict[str, Any]:
-    """Room "lenient-encodings", only under the `lenient-encodings` variant (the clean server
-    refuses these with 422): `boolean` sent as a string, v2 `events` sent as one string, and
-    duplicate event names (stored once), each read the obvious way."""
-    if not settings.has_variant("lenient-encodings"):
-        return body
-    body = dict(body)
-    flag = body.get(boolean)
-    if isinstance(flag, str) and flag.strip().lower() in _BOOLEAN_WORDS:
-        body[boolean] = _BOOLEAN_WORDS[flag.strip().lower()]
-    events = body.get("events")
-    if events_as_list and isinstance(events, str) and events.strip():
-        events = [name.strip() for name in events.split(",")]
-    if isinstance(events, list):
-        body["events"] = _once_each(events)
-    elif not events_as_list and isinstance(events, str):
-        body["events"] = ",".join(_once_each(events.split(",")))
-    return body
-
-
-def _once_each(names: list[Any]) -> list[Any]:
-    seen: set[str] = set()
-    kept = []
-    for name in names:
-        if isinstance(name, str):
-            if name in seen:
-                continue
-            seen.add(name)
-        kept.append(name)
-    return kept
-
-
-def events_list_errors(value: Any, field: str = "events", *,
-                       also_allowed: frozenset[str] = frozenset(), unique: bool = True) -> Errors:
-    """v2 `events`: an array of >= 1 unique subscribable names (the keyword arguments exist
-    for the v2-ping-subscribable and v2-events-duplicates-accepted faults)."""
+def events_list_errors(value: Any, field: str = "events",
+                       rules: EventRules = EventRules()) -> Errors:  # noqa: B008 - frozen
+    """v2 `events`: an array of >= 1 unique subscribable names."""
     if not isinstance(value, list):
         return {field: [f"The {field} must be an array."]}
     if not value:
@@ -143,13 +103,37 @@ def events_list_errors(value: Any, field: str = "events", *,
     seen: set[str] = set()
     for index, name in enumerate(value):
         path = f"{field}.{index}"
-        if not isinstance(name, str) or name not in SUBSCRIBABLE | also_allowed:
+        if not isinstance(name, str) or name not in rules.allowed:
             errors[path] = [f"The selected {path} is invalid."]
-        elif name in seen and unique:
+        elif name in seen and rules.unique:
             errors[path] = [f"The {path} field has a duplicate value."]
         else:
             seen.add(name)
     return errors
+
+
+V2_WRITABLE = ("url", "events", "is_enabled")
+
+
+@seam("v2 fields")
+def v2_field_errors(settings: Settings, fields: dict[str, Any],
+                    events: EventRules = EventRules()) -> Errors:  # noqa: B008 - frozen
+    """The errors of the v2 writable fields present in `fields`."""
+    errors: Errors = {}
+    if "url" in fields and (messages := url_errors(fields["url"], settings)):
+        errors["url"] = messages
+    if "events" in fields:
+        errors.update(events_list_errors(fields["events"], rules=events))
+    if "is_enabled" in fields and (messages := boolean_errors(fields["is_enabled"],
+                                                                "is_enabled")):
+        errors["is_enabled"] = messages
+    return errors
+
+
+@seam("v2 written")
+def v2_written_fields(settings: Settings, body: dict[str, Any]) -> dict[str, Any]:
+    """What a v2 body writes: its writable fields; read-only and unknown ones are ignored."""
+    return {name: body[name] for name in V2_WRITABLE if name in body}
 
 
 def events_string_errors(value: Any, field: str = "events") -> Errors:
@@ -178,20 +162,24 @@ def raise_if(errors: Errors) -> None:
 
 
 # -- query strings ----------------------------------------------------------------------
-_STRICT_INT = re.compile(r"0|[1-9][0-9]*")
-_LENIENT_INT = re.compile(r"\+?[0-9]+")  # leading + and zeros: `lenient-encodings` only
+_INT = re.compile(r"0|[1-9][0-9]*")
+_BOOLEANS = {"true": True, "false": False}
+
+
+@seam("query")
+def query_param(request: Request, name: str, kind: type) -> str | None:
+    """The raw value of query parameter `name`, to be read as a `kind` (int or bool)."""
+    return request.query_params.get(name)
 
 
 def query_int(request: Request, name: str, default: int, low: int,
               high: int | None = None) -> int:
-    raw = request.query_params.get(name)
+    raw = query_param(request, name, int)
     if raw is None:
         return default
     # Any digit string is an integer (a page far past the end is still a valid page);
     # Python's own int() limit (4300 digits) bounds the work.
-    lenient = settings_of(request).has_variant("lenient-encodings")
-    form = _LENIENT_INT if lenient else _STRICT_INT
-    if not form.fullmatch(raw) or len(raw.lstrip("+0")) > 4000:
+    if not _INT.fullmatch(raw) or len(raw.lstrip("+0")) > 4000:
         raise invalid({name: [f"The {name} must be an integer."]})
     value = int(raw)
     if value < low or (high is not None and value > high):
@@ -201,13 +189,9 @@ def query_int(request: Request, name: str, default: int, low: int,
 
 
 def query_bool(request: Request, name: str) -> bool | None:
-    raw = request.query_params.get(name)
+    raw = query_param(request, name, bool)
     if raw is None:
         return None
-    if settings_of(request).has_variant("lenient-encodings"):
-        words, raw = _BOOLEAN_WORDS, raw.strip().lower()
-    else:
-        words = {"true": True, "false": False}
-    if raw not in words:
+    if raw not in _BOOLEANS:
         raise invalid({name: [f"The {name} field must be true or false."]})
-    return words[raw]
+    return _BOOLEANS[raw]
