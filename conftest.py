@@ -7,4 +7,5 @@ pytest_plugins = [
     "contract_suite.plugin",
     "contract_suite.curated.collector",
     "contract_suite.deliveries.fixtures",
+    "contract_suite.coverage.plugin",
 ]
