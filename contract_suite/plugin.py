@@ -18,25 +18,22 @@ from typing import Any
 import pytest
 
 from .core import reporting
+from .core.bootstrap import prepare_run, shippable_run
 from .core.cleanup import delete_webhooks
 from .core.http import ApiClient
 from .core.options import add_options, resolve_options
 from .core.paths import CONTRACTS_DIR
 from .core.ratelimit import RateLimitBudgetSpent
 from .core.reporting import redact_report
-from .core.session import (
-    SuiteSession,
-    existing_session,
-    get_session,
-    prepare_run,
-    shippable_run,
-)
+from .core.session import SuiteSession, existing_session, get_session
 from .core.target import Target
 
 GENERATED_MODULE = "test_generated.py"
 GENERATED_PATH = CONTRACTS_DIR / GENERATED_MODULE
 CLEANUP_RATE_LIMIT_BUDGET = 900.0  # seconds: several windows of any common limit
 _CLIENT_REQUESTS = pytest.StashKey[int]()
+_RESTORE = pytest.StashKey[list[Any]]()  # undo what the run set process-wide
+_GENERATED_RUN = pytest.StashKey[Any]()  # generated.wiring.GeneratedRun, when collected
 _DELETED_BY_WORKERS = pytest.StashKey[int]()
 _RATE_BY_WORKERS = pytest.StashKey[list[dict[str, Any]]]()
 
@@ -64,10 +61,17 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if not hasattr(config, "workerinput"):
         prepare_run(config)  # guard, embedded server, probe: before any generated request
-    _remember_interrupts(get_session(config))
+    _remember_interrupts(config, get_session(config))
 
 
-def _remember_interrupts(suite: SuiteSession) -> None:
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Put back the process-wide handlers this run installed (a run inside another pytest
+    process, as the project's own in-process tests make, must not leave them behind)."""
+    for restore in reversed(config.stash.get(_RESTORE, [])):
+        restore()
+
+
+def _remember_interrupts(config: pytest.Config, suite: SuiteSession) -> None:
     """A Ctrl-C that lands inside a finaliser (a socket's __del__, say) is swallowed by
     Python ("Exception ignored in …") and the run went on to the end. Remember every SIGINT,
     so the next test, or the next generated call, raises it again where it cannot be lost."""
@@ -79,7 +83,8 @@ def _remember_interrupts(suite: SuiteSession) -> None:
         suite.api.interrupted = True
         signal.default_int_handler(signum, frame)
 
-    signal.signal(signal.SIGINT, on_sigint)
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    config.stash.setdefault(_RESTORE, []).append(lambda: signal.signal(signal.SIGINT, previous))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -100,6 +105,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         previous(unraisable)
 
     sys.unraisablehook = take_interrupts
+
+    def restore() -> None:
+        if sys.unraisablehook is take_interrupts:
+            sys.unraisablehook = previous
+
+    session.config.stash.setdefault(_RESTORE, []).append(restore)
 
 
 def _raise_if_interrupted(config: pytest.Config) -> None:
@@ -127,23 +138,30 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
         suite.exchanges.current_test = None
 
 
-def pytest_collectstart(collector: pytest.Collector) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector
+                               ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
     """Configure schemathesis only when the generated tests are collected.
 
     Loading and configuring both specs costs seconds (schemathesis' OpenAPI modules are
     imported and assertion-rewritten, SCHEMATHESIS-NOTES trap 13), which a run of curated
-    or delivery contracts alone should not pay. This hook runs just before the module is
-    imported (not when pytest merely lists the contracts/ folder on the way to
-    contracts/v2), in every process that collects it (each xdist worker), so the module
-    still parametrizes over configured schemas: one item per operation (trap 4).
+    or delivery contracts alone should not pay. This wraps the collection of
+    contracts/test_generated.py only (not pytest merely listing the contracts/ folder), in
+    every process that collects it (each xdist worker): the session's GeneratedRun is built
+    once and handed to the module's import, which parametrizes over configured schemas:
+    one item per operation (trap 4).
     """
-    if not isinstance(collector, pytest.Module) or collector.path != GENERATED_PATH:
-        return
     session = existing_session(collector.config)
-    if session is not None:
-        from .generated import wiring as generated  # deferred: the point of this hook
+    if (session is None or not isinstance(collector, pytest.Module)
+            or collector.path != GENERATED_PATH):
+        return (yield)
+    from .generated import wiring  # deferred: the point of this hook
 
-        generated.configure(session)
+    run = collector.config.stash.get(_GENERATED_RUN, None)
+    if run is None:
+        run = collector.config.stash[_GENERATED_RUN] = wiring.GeneratedRun(session)
+    with wiring.collecting(run):
+        return (yield)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -186,12 +204,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _mark_generated(item: pytest.Item) -> None:
-    """Generated items get their version, and `writes` unless they only read."""
+    """Generated items get `writes` unless they only read (their version mark is declared
+    in contracts/test_generated.py)."""
     if item.path.name != GENERATED_MODULE:
         return
     name = item.nodeid.split("::", 1)[-1]
-    version = "v1" if "v1" in name.split("[")[0].lower() else "v2"
-    item.add_marker(version)
     method = name.split("[", 1)[1].split(" ", 1)[0] if "[" in name else ""
     if "stateful" in name.lower():
         item.add_marker("writes")

@@ -65,7 +65,7 @@ def test_a_bad_receiver_port_is_one_usage_line(pytester: pytest.Pytester, value:
 
 def test_a_fixed_receiver_port_is_refused_under_xdist_before_any_server_starts(
         pytester: pytest.Pytester) -> None:
-    from contract_suite.core.session import prepare_run
+    from contract_suite.core.bootstrap import prepare_run
 
     config = pytester.parseconfig(*PLUGIN, "-n", "2", "--receiver-port", "8101")
     with pytest.raises(pytest.UsageError, match="binds one receiver in one pytest process"):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from contract_suite.generated import wiring as generated
-from contract_suite.generated.wiring import addressed_id
+from contract_suite.core.ratelimit import RateGovernor
+from contract_suite.generated.wiring import GeneratedRun, addressed_id
 
 ABSENT = 4_503_599_627_370_497
 
@@ -16,10 +17,12 @@ ABSENT = 4_503_599_627_370_497
 @dataclass
 class FakeApi:
     owned_ids: set[int] = field(default_factory=lambda: {7})
+    governor: RateGovernor = field(default_factory=RateGovernor)
 
 
 @dataclass
 class FakeSession:
+    spec_dir: Path
     api: FakeApi = field(default_factory=FakeApi)
 
     def absent_webhook_id(self) -> int:
@@ -34,10 +37,9 @@ class FakeCase:
 
 
 @pytest.fixture
-def session(monkeypatch: pytest.MonkeyPatch) -> FakeSession:
-    fake = FakeSession()
-    monkeypatch.setattr(generated.state, "session", fake)
-    return fake
+def run(tmp_path: Path) -> GeneratedRun:
+    """A run over no spec files (an empty folder): only its write guard is exercised."""
+    return GeneratedRun(FakeSession(spec_dir=tmp_path))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -54,17 +56,17 @@ def test_addressed_id_reads_what_a_lenient_server_could_take_for_an_id(
 @pytest.mark.parametrize(("value", "rewritten"), [(1, ABSENT), ("01", str(ABSENT)),
                                                    (123456, ABSENT)])
 def test_a_write_to_an_id_the_run_did_not_create_goes_to_the_absent_id(
-        session: FakeSession, method: str, value: Any, rewritten: Any) -> None:
+        run: GeneratedRun, method: str, value: Any, rewritten: Any) -> None:
     case = FakeCase(method, {"id": value})
-    generated._guard_writes(case)  # type: ignore[arg-type]
+    run._guard_writes(case)  # type: ignore[arg-type]
     assert case.path_parameters["id"] == rewritten
-    assert case.id in generated.state.repointed  # its 404 says nothing of a created resource
+    assert case.id in run.repointed  # its 404 says nothing of a created resource
 
 
 @pytest.mark.parametrize(("method", "value"), [("DELETE", 7), ("PATCH", "7"), ("GET", 1),
                                                 ("DELETE", "abc"), ("PUT", -4)])
 def test_own_ids_reads_and_values_that_name_no_webhook_are_left_alone(
-        session: FakeSession, method: str, value: Any) -> None:
+        run: GeneratedRun, method: str, value: Any) -> None:
     case = FakeCase(method, {"id": value})
-    generated._guard_writes(case)  # type: ignore[arg-type]
+    run._guard_writes(case)  # type: ignore[arg-type]
     assert case.path_parameters["id"] == value

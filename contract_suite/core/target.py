@@ -11,13 +11,23 @@ TAG_PREFIX = "aqid-contracts"
 TAG_HOST = "hooks.invalid"  # RFC 2606: reserved, never resolves, so a tagged URL reaches no one
 
 
+def api_version_of(path: str) -> str | None:
+    """The API version a host-root path belongs to ("/api/v2/webhooks" → "v2"), or None
+    (the sandbox, anything else): the one place that knows the versions' prefixes."""
+    for version, prefix in sorted(API_PREFIX.items(), key=lambda item: -len(item[1])):
+        if path == prefix or path.startswith(prefix + "/"):
+            return version
+    return None
+
+
 def new_run_id() -> str:
     return secrets.token_hex(4)
 
 
 @dataclass(frozen=True)
 class Target:
-    """One target for one pytest process (each xdist worker resolves its own)."""
+    """One target for one pytest process: each process's session builds it from the run's
+    RunInfo, which the controller resolved once (core/bootstrap.py) and shipped to workers."""
 
     base_url: str  # scheme://host[:port], no trailing slash, no /api
     # Kept out of the repr: pytest prints a failing test's locals, cutting long values short

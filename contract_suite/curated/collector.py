@@ -21,6 +21,7 @@ from ..core.paths import SPEC_DIR as DEFAULT_SPEC_DIR
 from ..core.redact import Secrets, masked
 from ..core.session import existing_session, get_session, require_other_team
 from ..core.spec_index import SpecIndex
+from ..core.target import api_version_of
 from .contract_format import (
     PLACEHOLDER,
     ContractFormatError,
@@ -112,10 +113,9 @@ def scenario_marks(scenario: dict[str, Any], file_marks: list[str]) -> set[str]:
             continue
         block = step[kind]
         path = block["path"]
-        if path.startswith("/api/v2/"):
-            marks.add("v2")
-        elif path.startswith("/api/"):
-            marks.add("v1")
+        version = api_version_of(path)
+        if version is not None:
+            marks.add(version)
         elif path.startswith("/_sandbox"):
             marks.add("sandbox")
         if block.get("method", "GET") in WRITE_METHODS:

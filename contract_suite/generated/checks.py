@@ -14,18 +14,12 @@ from schemathesis import Case, CheckContext, Response
 RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining")
 
 
-class _Credentials:
-    """The Authorization value our own calls carry (set once the target is known)."""
-
-    authorization: str | None = None
-
-
-credentials = _Credentials()
-
-
-def _sent_our_token(response: Response) -> bool:
+def _sent_our_token(response: Response, case: Case) -> bool:
+    """Whether the request carried the run's token: the one its schema was configured with
+    (generated/wiring.py puts it in the schema's `headers`), so no state of our own."""
+    ours = (case.operation.schema.config.headers or {}).get("Authorization")
     sent = response.request.headers.get("Authorization")
-    return credentials.authorization is not None and sent == credentials.authorization
+    return ours is not None and sent == ours
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -43,7 +37,7 @@ def token_accepted(ctx: CheckContext, response: Response, case: Case) -> bool | 
     (SCHEMATHESIS-NOTES trap 3): a wrong token would turn the whole run into a green
     list of 401s. This makes each such answer a failure.
     """
-    if response.status_code == 401 and _sent_our_token(response):
+    if response.status_code == 401 and _sent_our_token(response, case):
         raise AssertionError(
             "Received 401 to a request carrying the run's token\n"
             "Documented: 401 only for a missing or invalid token (the probe accepted this one)")
@@ -57,7 +51,7 @@ def rate_limit_headers_present(ctx: CheckContext, response: Response, case: Case
     Only for requests with the run's token: the budget is per user and team, and a
     request with no or an unknown token identifies neither.
     """
-    if not _sent_our_token(response):
+    if not _sent_our_token(response, case):
         return None
     expected = list(RATE_LIMIT_HEADERS) + (["Retry-After"] if response.status_code == 429 else [])
     problems = []
