@@ -14,7 +14,7 @@ REDOCLY := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true node_module
 GUIDE ?= ../shared/MIGRATION-GUIDE.txt
 REF ?= HEAD
 
-.PHONY: help venv test contract report serve lint lint-spec docs spec-diff migration-guide guide-check cleanup selftest flake-check bench clean
+.PHONY: help venv test contract report serve lint lint-spec docs spec-diff migration-guide guide-check cleanup selftest flake-check bench diff clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ selftest: $(VENV) ## Fault self-test: clean server, every fault and room variant
 
 flake-check: $(VENV) ## The clean suite N times (default 10, N=...) with new seeds; a failure names its seed
 	$(PY) scripts/flake_check.py --runs $(or $(N),10)
+
+diff: $(VENV) ## Differential run: BASE_URL/TOKEN (candidate) against BASELINE_URL/BASELINE_TOKEN, or the embedded server twice; DIFF_ARGS=--fault NAME|--approvals F|--record F|--against-recording F
+	AQID_BASELINE_URL=$(BASELINE_URL) AQID_BASELINE_TOKEN=$(BASELINE_TOKEN) AQID_BASE_URL=$(BASE_URL) AQID_TOKEN=$(TOKEN) $(PY) -m contract_suite.differential $(if $(PROFILE),--profile $(PROFILE)) $(DIFF_ARGS)
 
 bench: $(VENV) ## Our suite vs schemathesis' st CLI: time, requests, faults caught (results/bench.md); BENCH_ARGS=...
 	$(PY) scripts/bench.py $(BENCH_ARGS)

@@ -8,4 +8,5 @@ pytest_plugins = [
     "contract_suite.curated.collector",
     "contract_suite.deliveries.fixtures",
     "contract_suite.coverage.plugin",
+    "contract_suite.differential.recorder",
 ]

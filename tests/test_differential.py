@@ -1,0 +1,232 @@
+"""Differential runs (contract_suite/differential): normalisation, noise, approvals, reports
+in process; the driver end to end against the embedded reference server, on a few
+contracts (`-k`), clean against clean and clean against a fault the spec cannot express."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contract_suite.differential import driver
+from contract_suite.differential.approvals import ApprovalsError, load_approvals
+from contract_suite.differential.compare import (
+    ALSO_FAILURE,
+    TO_REVIEW,
+    compare,
+    diff,
+    learn_noise,
+    normalised,
+)
+from contract_suite.differential.recording import RecordingError, Run, load, save
+from contract_suite.differential.report import html_page, junit, markdown, summary_lines
+
+BASE = "http://127.0.0.1:40001"
+TEST = "contracts/v2/pagination.contract.yaml::walk"
+
+
+def exchange(method: str, path: str, status: int, body: Any, *, test: str = TEST,
+             request: Any = None, headers: dict[str, str] | None = None,
+             base: str = BASE, kind: str = "client") -> dict[str, Any]:
+    return {"type": "exchange", "kind": kind, "test": test, "method": method,
+            "url": base + path, "request_headers": {"Authorization": "Bearer abcd…"},
+            "request_body": None if request is None else {"json": request}, "status": status,
+            "response_headers": headers or {"Content-Type": "application/json",
+                                            "X-RateLimit-Limit": "9", "Date": "now"},
+            "response_body": None if body is None else {"json": body}}
+
+
+def webhook(webhook_id: int, *, run_id: str, uuid: str, created: str = "2026-01-01T10:00:00Z",
+            events: list[str] | None = None) -> dict[str, Any]:
+    return {"object": "webhook", "id": webhook_id, "uuid": uuid, "secret": "s3cr3t-value-abc",
+            "url": f"https://hooks.invalid/aqid-contracts/{run_id}/walk-1a2b3c",
+            "events": events or ["case.*", "*"], "is_enabled": True,
+            "created_at": created, "updated_at": created}
+
+
+def a_run(name: str, *, run_id: str, first_id: int, base: str = BASE, descending: bool = False,
+          foreign: int = 0, failed: tuple[str, ...] = ()) -> Run:
+    """A test creating two webhooks and listing them (another worker's `foreign` ones too)."""
+    uuids = [f"{first_id:08d}-0000-4000-8000-00000000000{n}" for n in (1, 2)]
+    own = [webhook(first_id + n, run_id=run_id, uuid=uuids[n],
+                   created=f"2026-0{n + 1}-0{first_id % 9 + 1}T1{n}:00:00Z") for n in (0, 1)]
+    listed = [webhook(900 + n, run_id="others", uuid=f"{n:08d}-1111-4000-8000-000000000000")
+              for n in range(foreign)] + own
+    if descending:
+        listed.reverse()
+    tagged = f"https://hooks.invalid/aqid-contracts/{run_id}/walk-9f8e7d"
+    records = [
+        {"type": "meta", "base_url": base, "run_id": run_id, "seed": 1, "profile": "smoke"},
+        exchange("POST", "/api/v2/webhooks", 201, own[0], request={"url": tagged}, base=base),
+        exchange("POST", "/api/v2/webhooks", 201, own[1], request={"url": tagged}, base=base),
+        exchange("GET", f"/api/v2/webhooks/{first_id}", 200, own[0], base=base),
+        exchange("GET", "/api/v2/webhooks?limit=25", 200,
+                 {"object": "paginated_list", "data": listed, "total": len(listed),
+                  "count": len(listed), "links": None}, base=base),
+        exchange("GET", "/api/v2/webhooks/123456789", 404, {"error": "Webhook not found"},
+                 base=base),
+        {"type": "outcome", "test": TEST, "when": "call",
+         "outcome": "failed" if TEST in failed else "passed"},
+    ]
+    return Run(name, records)
+
+
+def test_two_runs_that_differ_only_in_ids_uuids_times_secrets_hosts_and_foreign_data_are_equal(
+) -> None:
+    one = normalised(a_run("b1", run_id="aaaa1111", first_id=1))
+    other = normalised(a_run("b2", run_id="bbbb2222", first_id=57, base="http://127.0.0.1:40999",
+                             foreign=3))
+    assert set(one) == set(other)
+    for key in one:
+        assert diff(one[key].document, other[key].document) == [], one[key].operation
+
+
+def test_normalisation_keeps_what_the_contract_says_ids_become_the_nth_created() -> None:
+    items = list(normalised(a_run("b1", run_id="aaaa1111", first_id=5)).values())
+    listed = items[3].document["body"]["data"]
+    assert [item["id"] for item in listed] == ["<id #1>", "<id #2>"]
+    assert listed[0]["url"] == "https://hooks.invalid/aqid-contracts/<run-id>/walk-<slug>"
+    assert listed[0]["secret"] == "<secret>" and listed[0]["created_at"] == "<date-timeZ>"
+    assert listed[0]["events"] == ["*", "case.*"]  # Room: no order inside events
+    assert items[3].operation == "v2 GET /webhooks"
+    assert items[2].operation == "v2 GET /webhooks/{id}"
+    assert items[2].document["headers"] == {
+        "content-type": "application/json", "x-ratelimit-limit": "<present>",
+        "x-ratelimit-remaining": "<absent>", "retry-after": "<absent>",
+        "x-ratelimit-reset": "<absent>"}
+
+
+def test_a_list_in_the_other_order_is_a_difference_to_review_when_the_contract_run_passed(
+) -> None:
+    baseline = normalised(a_run("b1", run_id="aaaa1111", first_id=1))
+    candidate = normalised(a_run("c", run_id="cccc3333", first_id=9, descending=True))
+    result = compare(baseline, candidate, learn_noise([baseline]))
+    assert [(f.operation, f.verdict) for f in result.findings] == [("v2 GET /webhooks",
+                                                                     TO_REVIEW)]
+    paths = {c.path for c in result.findings[0].changes}
+    assert paths == {"$.data[0].id", "$.data[0].uuid", "$.data[0].created_at",
+                     "$.data[1].id", "$.data[1].uuid", "$.data[1].created_at"} - {
+        "$.data[0].created_at", "$.data[1].created_at"}
+
+
+def test_a_difference_in_a_test_the_candidate_failed_is_also_a_contract_failure() -> None:
+    baseline = normalised(a_run("b1", run_id="aaaa1111", first_id=1))
+    candidate_run = a_run("c", run_id="cccc3333", first_id=9, descending=True, failed=(TEST,))
+    result = compare(baseline, normalised(candidate_run), learn_noise([baseline]),
+                     candidate_failures=candidate_run.failed_tests)
+    assert [f.verdict for f in result.findings] == [ALSO_FAILURE]
+
+
+def test_what_differs_between_the_two_baseline_runs_is_learned_as_noise() -> None:
+    first = a_run("b1", run_id="aaaa1111", first_id=1)
+    second = a_run("b2", run_id="bbbb2222", first_id=3)
+    first.records[3]["response_body"]["json"]["note"] = "built at 10:00"
+    second.records[3]["response_body"]["json"]["note"] = "built at 10:05"
+    candidate = a_run("c", run_id="cccc3333", first_id=9)
+    candidate.records[3]["response_body"]["json"]["note"] = "built at 11:00"
+    maps = [normalised(first), normalised(second)]
+    noise = learn_noise(maps)
+    assert ("v2 GET /webhooks/{id}", "$.note") in noise.paths
+    assert compare(maps[0], normalised(candidate), noise).findings == []
+    assert compare(maps[0], normalised(candidate), learn_noise(maps[:1])).findings != []
+
+
+def test_a_status_change_and_a_missing_exchange_are_reported_once_per_operation() -> None:
+    baseline = normalised(a_run("b1", run_id="aaaa1111", first_id=1))
+    candidate_run = a_run("c", run_id="cccc3333", first_id=9)
+    candidate_run.records[5]["status"] = 422
+    del candidate_run.records[3]
+    result = compare(baseline, normalised(candidate_run), learn_noise([baseline]))
+    lines = summary_lines(result, "t")
+    assert any("status 404 -> 422" in line for line in lines)
+    assert any("exchange only in the baseline: GET 200 v2 GET /webhooks/{id}" in line
+               for line in lines)
+    assert len(result.findings) == 2
+
+
+def test_an_approval_silences_its_difference_and_a_stale_one_is_noted(tmp_path: Path) -> None:
+    approvals = tmp_path / "approvals.yaml"
+    approvals.write_text(
+        "approvals:\n"
+        "  - operation: v2 GET /webhooks/{id}\n    path: status\n    status: 404 -> 422\n"
+        "    reason: unknown ids are a validation error since 2.4\n"
+        "  - operation: v2 GET /webhooks\n    path: $.data\n    reason: newest first\n")
+    baseline = normalised(a_run("b1", run_id="aaaa1111", first_id=1))
+    candidate_run = a_run("c", run_id="cccc3333", first_id=9)
+    candidate_run.records[5]["status"] = 422
+    candidate_run.records[5]["response_body"] = {"json": {"error": "Webhook not found"}}
+    result = compare(baseline, normalised(candidate_run), learn_noise([baseline]),
+                     load_approvals(approvals))
+    assert result.findings == [] and result.approved == 1
+    assert [a.line for a in result.unused_approvals] == [6]
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("approvals:\n  - operation: v2 GET /webhooks\n    path: $.data\n",
+     "approvals.yaml:2: this approval has no `reason`"),
+    ("approvals:\n  - operation: x\n    path: y\n    reason: z\n    because: w\n",
+     "approvals.yaml:5: unknown field 'because'"),
+    ("approvals:\n  - {operation: x, path: status, status: '404 to 422', reason: z}\n",
+     "approvals.yaml:2: `status` is written `404 -> 422`"),
+    ("approve:\n  - {}\n", "approvals.yaml:1: unknown key 'approve'"),
+    ("approvals: [\n", "approvals.yaml:2: not valid YAML"),
+])
+def test_a_malformed_approvals_file_is_one_line_naming_file_and_line(
+        tmp_path: Path, text: str, error: str) -> None:
+    path = tmp_path / "approvals.yaml"
+    path.write_text(text)
+    with pytest.raises(ApprovalsError) as caught:
+        load_approvals(path)
+    assert str(caught.value).startswith(str(tmp_path / error.split(":")[0]) + ":"
+                                        + error.split(":", 1)[1].split(":")[0])
+    assert error.split(": ", 1)[1] in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_reports_show_request_both_responses_and_the_json_diff_with_secrets_masked() -> None:
+    baseline = normalised(a_run("b1", run_id="aaaa1111", first_id=1))
+    candidate_run = a_run("c", run_id="cccc3333", first_id=9, descending=True, failed=(TEST,))
+    result = compare(baseline, normalised(candidate_run), learn_noise([baseline]),
+                     candidate_failures=candidate_run.failed_tests)
+    text = markdown(result, "title")
+    assert "## 1. v2 GET /webhooks: also a contract failure" in text
+    assert "GET http://127.0.0.1:40001/api/v2/webhooks?limit=25" in text
+    assert "Baseline response:" in text and "Candidate response:" in text
+    assert "| changed | `$.data[0].id` | `<id #1>` | `<id #2>` |" in text
+    page = html_page(result, "title")
+    assert "<th>baseline</th><th>candidate</th>" in page
+    xml = junit(result)
+    assert xml.count("<testcase") == len(result.operations) == 3
+    assert xml.count("<failure") == 1 and 'name="v2 GET /webhooks"' in xml
+
+
+def test_a_recording_round_trips_and_a_broken_one_is_one_line(tmp_path: Path) -> None:
+    runs = [a_run("baseline-1", run_id="aaaa1111", first_id=1),
+            a_run("baseline-2", run_id="bbbb2222", first_id=4)]
+    path = tmp_path / "baseline.jsonl.gz"
+    save(path, runs, seed=42, profile="smoke", pytest_args=("-k", "walk"))
+    header, loaded = load(path)
+    assert header["seed"] == 42 and header["pytest_args"] == ["-k", "walk"]
+    assert [r.records for r in loaded] == [r.records for r in runs]
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(json.dumps({"type": "recording", "format": 1, "runs": []}) + "\n{oops\n")
+    with pytest.raises(RecordingError, match=r"broken.jsonl:2: not a JSON line"):
+        load(broken)
+
+
+def test_the_driver_refuses_a_half_given_target_and_an_unknown_fault_with_exit_4(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert driver.main(["--baseline-url", "http://127.0.0.1:9", "--baseline-token", "t"]) == 4
+    assert driver.main(["--fault", "no-such-fault"]) == 4
+    assert driver.main(["--base-url", "http://127.0.0.1:9/api", "--token", "x",
+                        "--baseline-url", "http://127.0.0.1:9", "--baseline-token", "y"]) == 4
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "ERROR: aqid-contracts: differential: give both --baseline-url and --base-url (or "
+        "neither, for the embedded reference server)",
+        "ERROR: aqid-contracts: differential: no fault or variant 'no-such-fault' "
+        "(python -m reference_server --list-faults)",
+        "ERROR: aqid-contracts: --base-url 'http://127.0.0.1:9/api' must not include /api "
+        "(the suite appends /api and /api/v2 itself)"]
