@@ -30,6 +30,7 @@ from .core.target import Target
 
 GENERATED_MODULE = "test_generated.py"
 GENERATED_PATH = CONTRACTS_DIR / GENERATED_MODULE
+DELIVERIES_DIR = CONTRACTS_DIR / "deliveries"
 CLEANUP_RATE_LIMIT_BUDGET = 900.0  # seconds: several windows of any common limit
 _CLIENT_REQUESTS = pytest.StashKey[int]()
 _RESTORE = pytest.StashKey[list[Any]]()  # undo what the run set process-wide
@@ -62,6 +63,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):
         prepare_run(config)  # guard, embedded server, probe: before any generated request
     _remember_interrupts(config, get_session(config))
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_FailureEcho(config), "aqid-failure-echo")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -200,7 +203,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (drop if _deselected(item, session) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    items[:] = sorted(keep, key=_cost_rank)  # stable: path order within a rank
+
+
+def _cost_rank(item: pytest.Item) -> int:
+    """Cheap, wide checks first, so a broken build fails in seconds (issue #14): curated
+    contracts (a few requests each, every operation's documented examples), then one
+    generated item per operation, then what waits on deliveries, then stateful sequences."""
+    if item.path.name == GENERATED_MODULE:
+        return 3 if "stateful" in item.nodeid.lower() else 1
+    if DELIVERIES_DIR in item.path.parents or item.get_closest_marker("sandbox"):
+        return 2
+    return 0
+
+
+class _FailureEcho:
+    """Says each failure the moment it is known (the details still come at the end), so a
+    person watching a long run can stop it (Ctrl-C cleans up) without waiting for the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not report.failed:
+            return
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None or self.config.option.verbose > 0:
+            return  # -v already prints each outcome on its own line
+        reporter.ensure_newline()
+        reporter.write_line(f"FAILED {report.nodeid} ({report.when}, {report.duration:.1f} s)",
+                            red=True)
 
 
 def _mark_generated(item: pytest.Item) -> None:

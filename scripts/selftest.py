@@ -61,6 +61,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--integrity", action=argparse.BooleanOptionalAction, default=None,
                         help="the integrity runs (default: with the whole catalogue only)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--full-fault-runs", action="store_true",
+                        help="run each fault's suite to its end (default: stop at its first "
+                             "failure, which is the catch; every failing test is then listed)")
     parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
                         help=f"suite runs side by side (default {DEFAULT_JOBS})")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
@@ -167,7 +170,8 @@ def main(argv: list[str]) -> int:
     junit_dir = args.results / "selftest-junit"
     junit_dir.mkdir(parents=True, exist_ok=True)
     settings = RunSettings(profile=args.profile, seed=args.seed, xdist_workers=args.workers,
-                           timeout=args.run_timeout, junit_dir=junit_dir)
+                           timeout=args.run_timeout, junit_dir=junit_dir,
+                           faults_stop_at_first_failure=not args.full_fault_runs)
     print(f"selftest: {len(targets)} runs (profile {args.profile}, seed {args.seed}, "
           f"{args.jobs} side by side, xdist workers {args.workers or 'none'}, "
           f"timeout {args.run_timeout:.0f} s each, budget {args.budget:.0f} s)", flush=True)
@@ -195,7 +199,9 @@ def main(argv: list[str]) -> int:
     median = median_first_failure(runs)
     table = markdown_table(runs)
     how = (f"profile `{args.profile}`, seed {args.seed}, {args.jobs} run(s) side by side, "
-           f"xdist workers per run: {args.workers or 'none'}; commit {commit}; "
+           + ("fault runs in full, " if args.full_fault_runs
+              else "fault runs stop at their first failure (-x), ")
+           + f"xdist workers per run: {args.workers or 'none'}; commit {commit}; "
            f"wall time {wall:.0f} s")
     markdown = "\n\n".join([
         "# Fault self-test", f"Command: `scripts/selftest.py {' '.join(argv)}`".rstrip(),

@@ -88,6 +88,10 @@ class RunSettings:
     timeout: float = 600.0  # hard bound on the suite subprocess, seconds
     junit_dir: Path | None = None  # keep each run's JUnit file here (else a temp dir)
     interrupt_grace: float = 90.0  # after a SIGINT, how long the suite may take to stop
+    # Fault runs end at their first failing test (-x): one failure is the catch, and the
+    # rest of the run would only say it again. Clean, variant and integrity runs always
+    # run in full (their point is that nothing fails, or what the whole run touched).
+    faults_stop_at_first_failure: bool = True
 
 
 @dataclass
@@ -196,6 +200,8 @@ def _run(target: TargetSpec, settings: RunSettings, base_url: str, tokens: dict[
     started_marker = folder / "tests-started"
     env[STARTED_ENV_VAR] = str(started_marker)
     command = suite_command(base_url, settings, junit_path)
+    if target.kind == "fault" and settings.faults_stop_at_first_failure:
+        command.append("-x")
     wall_start, started = time.time(), time.monotonic()
     # Own session: a timeout kills the whole group (pytest and its xdist workers).
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
