@@ -106,16 +106,18 @@ def _cell(cls: str) -> str:
 
 
 def _op_header(label: str, coverage: VersionCoverage, text) -> str:
-    return (f'<th class="row" title="{text(label)}">'
-            f"{text(coverage.operation_ids.get(label) or label)}<br>{text(label)}</th>")
+    name = coverage.operation_ids.get(label) or "not in the spec"
+    return f'<th class="row" title="{text(label)}">{text(name)}<br>{text(label)}</th>'
+
 
 
 def _status_matrix(coverage: VersionCoverage, text) -> list[str]:
     cells = _membership(coverage.criteria["status_codes"])
     extra = set(coverage.undocumented)
-    operations = [label for label, _ in coverage.criteria["operations"].covered
-                  + coverage.criteria["operations"].missing]
-    operations.sort()
+    operations = sorted(label for label, _ in coverage.criteria["operations"].covered
+                        + coverage.criteria["operations"].missing)
+    # a method the path does not have (a 405 probe) gets a row of its own, after the spec's
+    operations += sorted({op for op, _status in extra} - set(operations))
     statuses = sorted({status for _op, status in cells}
                       | {status for op, status in extra if op in operations})
     parts = [f"<h4>{coverage.version}: operations × status codes</h4>",
