@@ -10,16 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contract_suite.core.paths import SPEC_DIR
+from contract_suite.core.spec_index import SpecIndex
 from contract_suite.deliveries.checks import (
     DeliveryContractViolation,
     DeliverySpec,
     assert_delivery_valid,
-    load_delivery_spec,
 )
 from contract_suite.deliveries.receiver import Answer, ReceivedRequest
 from contract_suite.deliveries.signature import SignatureMismatch, sign
 
-SPEC = Path(__file__).resolve().parent.parent / "spec" / "v2.yaml"
 WEBHOOK_UUID = "db6a2d91-b67e-4f88-b71a-b73da98c5168"
 # Any UUID version will do for the delivery id (room "incidentals"): this one is v7.
 DELIVERY_ID = "01890a5d-ac96-774b-bcce-b302099a8057"
@@ -27,7 +27,7 @@ DELIVERY_ID = "01890a5d-ac96-774b-bcce-b302099a8057"
 
 @pytest.fixture(scope="module")
 def spec() -> DeliverySpec:
-    return load_delivery_spec(str(SPEC))
+    return DeliverySpec.from_index(SpecIndex.load(SPEC_DIR))
 
 
 def body(triggered_at: str = "2023-06-28T16:15:27Z",
@@ -96,3 +96,32 @@ def test_a_signature_over_the_re_serialised_body_fails_though_the_json_is_equal(
     request = delivery(body(), secret, **{"x-aqid-signature": sign(secret, compact)})
     with pytest.raises(SignatureMismatch, match="does not verify"):
         check(spec, request, secret)
+
+
+def test_the_delivery_checks_take_their_validators_from_the_spec_index(
+    spec: DeliverySpec,
+) -> None:
+    index = SpecIndex.load(SPEC_DIR)
+    assert [(w.method, w.operation_id) for w in index.webhooks("v2")] == [
+        ("POST", "receiveWebhookDelivery")]
+    payload = "/webhooks/webhookDelivery/post/requestBody/content/application~1json/schema"
+    assert spec.payload is index.specs["v2"].validator(payload)  # the index's own, not a copy
+    assert set(spec.headers) == {"User-Agent", "X-AQID-Signature", "X-AQID-Delivery-Id",
+                                 "X-AQID-Delivery-Attempt"}
+    assert [name for name, header in spec.headers.items() if header.integer] == [
+        "X-AQID-Delivery-Attempt"]
+
+
+def test_an_attempt_header_outside_the_documented_range_fails(spec: DeliverySpec) -> None:
+    secret = "a-secret"
+    request = delivery(body(), secret, **{"x-aqid-delivery-attempt": "9"})
+    with pytest.raises(DeliveryContractViolation, match="X-AQID-Delivery-Attempt '9'"):
+        check(spec, request, secret)
+
+
+def test_a_spec_without_a_webhooks_entry_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "v2.yaml").write_text("openapi: 3.1.0\npaths: {}\n", encoding="utf-8")
+    with pytest.raises(DeliveryContractViolation) as failure:
+        DeliverySpec.from_index(SpecIndex(tmp_path))
+    assert str(failure.value).startswith(f"{tmp_path / 'v2.yaml'}: no usable `webhooks:` entry")
+    assert "\n" not in str(failure.value)

@@ -190,3 +190,11 @@ def test_content_type_parameters_and_case_are_allowed(index: SpecIndex, content_
     wrong = index.check_response(operation, 200, {**HEADERS, "Content-Type": "text/json"},
                                  body(WEBHOOK))
     assert [problem.what for problem in wrong] == ["content-type"]
+
+
+def test_webhooks_lists_the_requests_a_spec_says_the_api_sends(index: SpecIndex) -> None:
+    (delivery,) = index.webhooks("v2")
+    assert (delivery.method, delivery.template, delivery.operation_id) == (
+        "POST", "webhookDelivery", "receiveWebhookDelivery")
+    assert "requestBody" in index.specs["v2"].at(delivery.pointer)
+    assert index.webhooks("sandbox") == []  # a spec without `webhooks:`

@@ -7,6 +7,9 @@ body valid against the documented schema, empty when nothing is documented) and
 `check_schema(spec_name, schema_name, instance)` for documents that are not HTTP responses
 (e.g. a delivery payload against v2's `DeliveryPayload`). Problems come back as a list of
 `SpecViolation` (Received / Documented / Where), never raised, so callers choose how to fail.
+`webhooks(spec_name)` lists the requests the API *sends* (OpenAPI 3.1 `webhooks:`), and
+`specs[name].validator(pointer)` validates against any schema in a spec by JSON pointer
+(the delivery checks take theirs from here: one loader, one registry per spec).
 """
 
 from __future__ import annotations
@@ -157,6 +160,19 @@ class SpecIndex:
                     for m in item if m in METHODS
                 ]
         return result
+
+    def webhooks(self, spec_name: str) -> list[Operation]:
+        """The requests a spec says the API sends (its `webhooks:` entries), e.g. a delivery.
+
+        `template` is the entry's name (a webhook has no path of its own).
+        """
+        spec = self.specs[spec_name]
+        return [
+            Operation(spec.name, m.upper(), name, item[m].get("operationId", f"{m} {name}"),
+                      f"/webhooks/{_escape(name)}/{m}")
+            for name, item in (spec.document.get("webhooks") or {}).items()
+            for m in item if m in METHODS
+        ]
 
     def check_response(self, operation: Operation, status: int, headers: dict[str, str],
                        body: bytes, *,

@@ -1,9 +1,10 @@
 """Checks on one received delivery: headers, signature and payload against the v2 spec.
 
-The payload schema and the header schemas come from the `webhooks:` entry of spec/v2.yaml
-(OpenAPI 3.1, so its schemas are JSON Schema 2020-12 and validate as they stand). Each
-check is a plain function named for what it asserts; failures read "Received / Documented
-/ Where" like the other checks.
+What a delivery must look like comes from the `webhooks:` entry of spec/v2.yaml, read
+through the session-wide `SpecIndex` (core/spec_index.py): `DeliverySpec.from_index` takes
+the payload and header validators from it, so the spec is loaded and its `$ref`s resolved
+in one place. Each check is a plain function named for what it asserts; failures read
+"Received / Documented / Where" like the other checks.
 """
 
 from __future__ import annotations
@@ -11,19 +12,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
+from ..core.spec_index import SpecIndex
 from .receiver import ReceivedRequest
 from .signature import assert_signature_valid
 
-_SPEC_URI = "urn:aqid-contracts:spec:v2"
 # Room "fractional-seconds": the brief pins whole seconds only where it says so (v2
 # created_at/updated_at); `trigger.triggered_at` it does not pin, so any RFC 3339
 # date-time (a fraction, an offset) is allowed there even where the spec's Timestamp is
@@ -33,6 +29,7 @@ _UNPINNED_TIMESTAMPS = {("trigger", "triggered_at")}
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
 DELIVERY_HEADERS = ("User-Agent", "X-AQID-Signature", "X-AQID-Delivery-Id",
                     "X-AQID-Delivery-Attempt")
+DELIVERY_SPEC = "v2"  # the spec whose `webhooks:` entry documents the delivery POST
 
 
 class DeliveryContractViolation(AssertionError):
@@ -40,54 +37,51 @@ class DeliveryContractViolation(AssertionError):
 
 
 @dataclass(frozen=True)
+class HeaderSchema:
+    """One documented delivery header: its validator, and whether it holds an integer."""
+
+    validator: jsonschema.protocols.Validator
+    integer: bool  # headers are text on the wire: "1" is validated as 1
+
+
+@dataclass(frozen=True)
 class DeliverySpec:
     """The delivery POST as spec/v2.yaml documents it (its `webhooks:` entry)."""
 
     payload: jsonschema.protocols.Validator
-    headers: dict[str, jsonschema.protocols.Validator]  # documented header -> its schema
+    headers: dict[str, HeaderSchema]  # documented header -> its schema
     where: str
 
-
-@lru_cache(maxsize=4)
-def load_delivery_spec(spec_path: str) -> DeliverySpec:
-    """Read the `webhooks:` entry of the v2 spec; one clear error when it is missing."""
-    path = Path(spec_path)
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        (name, item), *_ = document["webhooks"].items()
-        post = item["post"]
-        schema = post["requestBody"]["content"]["application/json"]["schema"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as error:
-        raise DeliveryContractViolation(
-            f"{path}: no usable `webhooks:` entry with a POST requestBody schema "
-            f"({type(error).__name__}: {error})"
-        ) from None
-    registry = Registry().with_resource(_SPEC_URI, Resource(document, DRAFT202012))
-
-    def validator(subschema: dict[str, Any]) -> jsonschema.protocols.Validator:
-        # Local $refs (#/components/...) resolve against the whole spec document.
-        return jsonschema.Draft202012Validator(
-            _rebase(subschema), registry=registry,
-            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
-        )
-
-    headers = {
-        p["name"]: validator(p["schema"])
-        for p in post.get("parameters", []) if p.get("in") == "header" and "schema" in p
-    }
-    return DeliverySpec(validator(schema), headers, f"{path.name} webhooks.{name}.post")
-
-
-def _rebase(schema: Any) -> Any:
-    """Point local refs (#/...) at the spec document registered under _SPEC_URI."""
-    if isinstance(schema, dict):
-        return {
-            key: (_SPEC_URI + value if key == "$ref" and value.startswith("#") else _rebase(value))
-            for key, value in schema.items()
-        }
-    if isinstance(schema, list):
-        return [_rebase(item) for item in schema]
-    return schema
+    @classmethod
+    def from_index(cls, index: SpecIndex, spec_name: str = DELIVERY_SPEC) -> DeliverySpec:
+        """The validators of the spec's webhook POST; one clear error when it has none."""
+        spec = index.specs.get(spec_name)
+        posts = [w for w in index.webhooks(spec_name) if w.method == "POST"] if spec else []
+        body = f"{posts[0].pointer}/requestBody/content/application~1json/schema" if posts else ""
+        try:
+            if spec is None or not posts:
+                raise KeyError("webhooks")
+            operation, post = posts[0], spec.at(posts[0].pointer)
+            spec.at(body)
+        except (KeyError, TypeError) as error:
+            raise DeliveryContractViolation(
+                f"{index.spec_dir / (spec_name + '.yaml')}: no usable `webhooks:` entry with "
+                f"a POST requestBody schema for application/json (missing {error})"
+            ) from None
+        headers = {}
+        for number, parameter in enumerate(post.get("parameters", [])):
+            pointer = f"{operation.pointer}/parameters/{number}"
+            if "$ref" in parameter:  # a shared parameter: validate against where it lives
+                pointer = parameter["$ref"].removeprefix("#")
+            parameter = spec.resolve(parameter)
+            if parameter.get("in") != "header" or "schema" not in parameter:
+                continue
+            schema = spec.resolve(parameter["schema"])
+            headers[parameter["name"]] = HeaderSchema(
+                spec.validator(f"{pointer}/schema"),
+                isinstance(schema, dict) and schema.get("type") == "integer")
+        return cls(spec.validator(body), headers,
+                   f"spec/{spec_name}.yaml webhooks.{operation.template}.post")
 
 
 def payload_of(request: ReceivedRequest) -> Any:
@@ -136,15 +130,15 @@ def assert_delivery_headers(spec: DeliverySpec, request: ReceivedRequest) -> Non
     if content_type != "application/json":
         problems.append(f"Content-Type {request.header('Content-Type')!r}, "
                         "documented application/json")
-    for name, validator in spec.headers.items():
+    for name, header in spec.headers.items():
         value = request.header(name)
         if value is None:
             problems.append(f"no {name} header")
             continue
         typed: Any = value
-        if validator.schema.get("type") == "integer":  # headers are text on the wire
+        if header.integer:  # headers are text on the wire
             typed = int(value) if value.isdigit() else value
-        for error in validator.iter_errors(typed):
+        for error in header.validator.iter_errors(typed):
             problems.append(f"{name} {value!r}: {error.message}")
     if problems:
         raise DeliveryContractViolation(
