@@ -38,10 +38,10 @@ _CELL = {
 }
 
 FIELD_GROUPS = (
-    ("request content type", "request_content_types"),
-    ("parameter", "parameters"),
-    ("response content type", "response_content_types"),
-    ("response property", "response_properties"),
+    ("request content types", "request_content_types"),
+    ("parameters (path, query, body fields)", "parameters"),
+    ("response content types", "response_content_types"),
+    ("response body properties", "response_properties"),
 )
 
 
@@ -147,7 +147,7 @@ def _field_matrix(coverage: VersionCoverage, text) -> list[str]:
         rows = sorted({detail for _op, detail in cells})
         if not rows:
             continue
-        parts.append(f'<tr class="group"><th colspan="{len(operations) + 1}">{title}s</th></tr>')
+        parts.append(f'<tr class="group"><th colspan="{len(operations) + 1}">{title}</th></tr>')
         for detail in rows:
             parts.append(f'<tr><th class="row">{text(detail)}</th>'
                          + "".join(_cell(cells.get((op, detail), "na")) for op in operations)
