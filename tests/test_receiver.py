@@ -10,7 +10,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from contract_suite.deliveries.receiver import Answer, DeliveryWaitTimeout, WebhookReceiver
+from contract_suite.deliveries.receiver import (
+    Answer,
+    DeliveryWaitTimeout,
+    ReceivedRequest,
+    WebhookReceiver,
+)
 
 
 @pytest.fixture
@@ -195,3 +200,33 @@ def test_header_names_match_in_any_case_and_values_lose_surrounding_spaces(
          b"x-aqid-SIGNATURE:   abc=  \t\r\nContent-Length: 0\r\n\r\n")
     (request,) = endpoint.wait(1, timeout=5)
     assert request.header("X-AQID-Signature") == "abc="
+
+
+def test_every_request_the_receiver_answers_is_told_to_on_request_with_its_answer() -> None:
+    told: list[ReceivedRequest] = []
+    with WebhookReceiver("r1d2", max_body_bytes=10, on_request=told.append) as receiver:
+        endpoint = receiver.endpoint("told", 500)
+        statuses = [_post(endpoint.url, b"{}").status_code,  # programmed 500, then 204
+                    _post(endpoint.url, b"{}").status_code,
+                    _post(receiver.local_url + "/nowhere", b"{}").status_code,
+                    _post(endpoint.url, b"x" * 11).status_code]  # over the body cap
+    assert statuses == [500, 204, 404, 413]
+    # Told before the answer went out: each is here as soon as its sender has the status.
+    assert [(r.method, r.url, r.answered.status) for r in told] == [
+        ("POST", endpoint.url, 500), ("POST", endpoint.url, 204),
+        ("POST", receiver.local_url + "/nowhere", 404), ("POST", endpoint.url, 413)]
+    assert [r.body for r in told] == [b"{}", b"{}", b"{}", b""]  # an oversize body is not read
+    assert told[0].header("X-AQID-Delivery-Attempt") == "1"
+
+
+def test_a_failing_on_request_callback_never_stops_an_answer_and_is_reported() -> None:
+    def broken(request: ReceivedRequest) -> None:
+        raise RuntimeError("observer broke")
+
+    with WebhookReceiver("r1d2", on_request=broken) as receiver:
+        endpoint = receiver.endpoint("broken-observer")
+        assert _post(endpoint.url).status_code == 204
+        assert len(endpoint.wait(1, timeout=5)) == 1
+        with pytest.raises(DeliveryWaitTimeout, match="recording requests failed: "
+                                                      "RuntimeError: observer broke"):
+            endpoint.wait(2, timeout=0.1)

@@ -7,6 +7,11 @@ request (method, path, case-insensitive headers, raw body bytes, arrival time) a
 from a programmed sequence of statuses and delays, e.g. "500, 500, then 204" or "sleep
 longer than the target's timeout". `wait()` fails by listing what DID arrive.
 
+Every request the receiver answers (to an endpoint, to an unknown path, or refused by a
+cap) is also handed to an optional `on_request(ReceivedRequest)` callback, with the status
+it was answered; the receiver knows nothing of pytest or the session: the delivery
+fixtures pass a callback that records it in the session's exchange log (deliveries/wiring.py).
+
 The target must be able to reach the receiver: by default at http://127.0.0.1:<port>
 (right for the embedded reference server or a target on this machine); for a remote
 target pass `--receiver-url` (a tunnel or a host address the target can reach that
@@ -53,6 +58,8 @@ class Answer:
 
 AnswerLike = Answer | int
 Match = Callable[["ReceivedRequest"], bool]
+OnRequest = Callable[["ReceivedRequest"], None]
+MAX_CALLBACK_ERRORS = 5  # on_request failures kept (for the wait() report), at most
 
 
 def _as_answer(value: AnswerLike) -> Answer:
@@ -67,6 +74,9 @@ class ReceivedRequest:
     body: bytes  # exactly the bytes that arrived
     arrived_at: float  # time.monotonic() when the body was read
     answered: Answer  # what the endpoint was programmed to answer
+    # The URL it was sent to: the endpoint's URL as the target was given it, else (an
+    # unknown path) the receiver's public address and the path that arrived.
+    url: str = ""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
@@ -180,8 +190,11 @@ class WebhookReceiver:
     def __init__(
         self, run_id: str, *, public_url: str | None = None, port: int = 0,
         max_body_bytes: int = MAX_BODY_BYTES, max_recorded: int = MAX_RECORDED,
+        on_request: OnRequest | None = None,
     ) -> None:
         self.run_id = run_id
+        self.on_request = on_request  # told of every request answered, from handler threads
+        self.callback_errors: list[str] = []  # what on_request raised (the first few)
         self._public_url = public_url.rstrip("/") if public_url else None
         self.port = port  # 0: any free port; a fixed one when a tunnel forwards to it
         self.max_body_bytes = max_body_bytes
@@ -269,20 +282,44 @@ class WebhookReceiver:
         slug = tail.split(marker, 1)[1].strip("/")
         return self._endpoints.get(slug)
 
-    def _record(self, method: str, path: str, headers: httpx.Headers, body: bytes) -> Answer:
+    def _record(self, method: str, path: str, headers: httpx.Headers,
+                body: bytes) -> ReceivedRequest:
         with self._cond:
             endpoint = self._route(path)
+            url = endpoint.url if endpoint else self.public_url + path
+            request = ReceivedRequest(method, path, headers, body, time.monotonic(), Answer(404),
+                                      url)
             if self._recorded >= self.max_recorded:
                 self.dropped += 1
-                return Answer(503)
-            request = ReceivedRequest(method, path, headers, body, time.monotonic(), Answer(404))
+                return dataclasses.replace(request, answered=Answer(503))
             if endpoint is not None:
                 answer = endpoint._next_answer(request)
                 request = dataclasses.replace(request, answered=answer)
             (endpoint._requests if endpoint else self._stray).append(request)
             self._recorded += 1
             self._cond.notify_all()
-            return request.answered
+            return request
+
+    def _refused(self, method: str, path: str, headers: httpx.Headers, status: int) -> Answer:
+        """A request not kept (malformed, or over a cap): still told to `on_request`."""
+        with self._cond:
+            if status == 413:
+                self.dropped += 1
+            url = self.public_url + path
+        self._tell(ReceivedRequest(method, path, headers, b"", time.monotonic(),
+                                   Answer(status), url))
+        return Answer(status)
+
+    def _tell(self, request: ReceivedRequest) -> None:
+        """Hand one answered request to `on_request`; its failure never stops the answer."""
+        if self.on_request is None:
+            return
+        try:
+            self.on_request(request)
+        except Exception as error:  # noqa: BLE001 - said in every wait() report instead
+            with self._cond:
+                if len(self.callback_errors) < MAX_CALLBACK_ERRORS:
+                    self.callback_errors.append(f"{type(error).__name__}: {error}")
 
     def _report(self, endpoint: Endpoint) -> str:
         """What DID arrive: at this endpoint, then anywhere else on this receiver."""
@@ -298,6 +335,8 @@ class WebhookReceiver:
             lines += _listing(self._stray[-10:], endpoint.created_at)
         if self.dropped:
             lines.append(f"({self.dropped} request(s) refused: over the receiver's caps)")
+        if self.callback_errors:
+            lines.append("(recording requests failed: " + "; ".join(self.callback_errors) + ")")
         return "\n".join(lines)
 
 
@@ -318,28 +357,28 @@ def _handler_for(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def _handle(self) -> None:
+            # Header names are case-insensitive (httpx.Headers); a value's surrounding
+            # spaces and tabs are not part of it (RFC 9110 5.5), so they are dropped here.
+            headers = httpx.Headers([(k, v.strip(" \t")) for k, v in self.headers.items()])
             chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
             if chunked:  # any correct sender may stream its body; keep the bytes it meant
                 body = self._read_chunked()
                 if body is None:
-                    receiver.dropped += 1
-                    return self._answer(Answer(413))
+                    return self._answer(receiver._refused(self.command, self.path, headers, 413))
             else:
                 try:
                     size = int(self.headers.get("Content-Length") or 0)
                 except ValueError:
-                    return self._answer(Answer(400))
+                    return self._answer(receiver._refused(self.command, self.path, headers, 400))
                 if size < 0 or size > receiver.max_body_bytes:
-                    receiver.dropped += 1
-                    return self._answer(Answer(413))  # not read: an oversize body is not kept
+                    # not read: an oversize body is not kept
+                    return self._answer(receiver._refused(self.command, self.path, headers, 413))
                 body = self.rfile.read(size)
-            # Header names are case-insensitive (httpx.Headers); a value's surrounding
-            # spaces and tabs are not part of it (RFC 9110 5.5), so they are dropped here.
-            headers = httpx.Headers([(k, v.strip(" \t")) for k, v in self.headers.items()])
-            answer = receiver._record(self.command, self.path, headers, body)
-            if answer.delay:
-                receiver._stopping.wait(answer.delay)
-            self._answer(answer)
+            request = receiver._record(self.command, self.path, headers, body)
+            receiver._tell(request)  # at arrival: the test running now is the one it is for
+            if request.answered.delay:
+                receiver._stopping.wait(request.answered.delay)
+            self._answer(request.answered)
 
         def _read_chunked(self) -> bytes | None:
             """The de-chunked body, or None when it exceeds the cap (or is malformed)."""
