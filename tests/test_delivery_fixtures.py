@@ -1,4 +1,7 @@
-"""The delivery fixtures against a stand-in session (httpx.MockTransport, no server)."""
+"""The delivery fixtures (and the library under them) against a stand-in session.
+
+The session's client answers from httpx.MockTransport; the only server is the receiver.
+"""
 
 from __future__ import annotations
 
@@ -79,12 +82,18 @@ def test_without_a_sandbox_delivery_timing_uses_the_briefs_production_schedule(
 RECEIVER_CONFTEST = '''
 import pytest
 
+from contract_suite.core.options import Options
+from contract_suite.core.session import SuiteSession
 from contract_suite.core.target import Target
 
 
 @pytest.fixture(scope="session")
-def target():
-    return Target(base_url="http://127.0.0.1:9", token="tok-0123456789", receiver_port={port})
+def suite_session():
+    target = Target(base_url="http://127.0.0.1:9", token="tok-0123456789", receiver_port={port})
+    options = Options(base_url=target.base_url, token=target.token, other_team_token=None,
+                      receiver_url=None, api_versions=frozenset({{"v2"}}), profile="ci",
+                      no_writes=False, seed=1, allow_production=False)
+    return SuiteSession(target, options, seed=1)
 '''
 
 RECEIVER_TEST = '''
@@ -130,7 +139,7 @@ def test_a_receiver_port_in_use_fails_with_one_line(pytester: pytest.Pytester) -
 def test_poll_spacing_comes_from_the_reported_retry_delays_within_bounds(
     delays: tuple[float, ...], timeout: float, interval: float,
 ) -> None:
-    from contract_suite.deliveries.fixtures import DeliveryTiming
+    from contract_suite.deliveries.timing import DeliveryTiming
 
     assert DeliveryTiming(delays, timeout, 3).poll_interval == pytest.approx(interval)
 
@@ -142,7 +151,8 @@ def test_a_log_poll_is_spaced_bounded_and_asks_for_an_explicit_page_size() -> No
 
     from contract_suite.core.http import ApiClient
     from contract_suite.core.target import Target
-    from contract_suite.deliveries.fixtures import DeliveryTiming, poll_delivery_log
+    from contract_suite.deliveries.log import poll_delivery_log
+    from contract_suite.deliveries.timing import DeliveryTiming
 
     seen: list[httpx.Request] = []
 
@@ -170,7 +180,9 @@ import httpx
 import pytest
 
 from contract_suite.core.http import ApiClient
+from contract_suite.core.options import Options
 from contract_suite.core.ratelimit import RateGovernor
+from contract_suite.core.session import SuiteSession
 from contract_suite.core.target import Target
 
 calls = []
@@ -194,6 +206,14 @@ def answer(request):
 def target():
     return Target(base_url="http://127.0.0.1:9", token="tok-0123456789",
                   api_versions=frozenset({"v2"}))
+
+
+@pytest.fixture(scope="session")
+def suite_session(target):  # the receiver's: only its exchange log is used
+    options = Options(base_url=target.base_url, token=target.token, other_team_token=None,
+                      receiver_url=None, api_versions=frozenset({"v2"}), profile="ci",
+                      no_writes=False, seed=1, allow_production=False)
+    return SuiteSession(target, options, seed=1)
 
 
 @pytest.fixture(scope="session")
@@ -318,3 +338,56 @@ def test_an_event_that_would_reach_a_foreign_webhook_is_not_fired(
                                  "deliver to 2 enabled webhook(s) of this team that the run did "
                                  "not create (ids 7, 8)*room foreign-data*"])
     assert "FIRED" not in result.stdout.str()
+
+
+EXCHANGES_CONFTEST = RECEIVER_CONFTEST.format(port=0) + '''
+
+seen = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def observe(suite_session):
+    suite_session.exchanges.subscribe(seen.append)
+
+
+@pytest.fixture(autouse=True)
+def current_test(suite_session, request):  # what the plugin does around each test
+    suite_session.exchanges.current_test = request.node.nodeid
+    yield
+    suite_session.exchanges.current_test = None
+
+
+def pytest_sessionfinish(session):
+    for exchange in seen:
+        print("EXCHANGE", exchange.kind, exchange.test, exchange.method, exchange.url,
+              exchange.status, exchange.request_body, exchange.header("X-AQID-Delivery-Id",
+                                                                      response=False))
+'''
+
+EXCHANGES_TEST = '''
+import httpx
+
+
+def test_a_delivery_arrives(receiver_endpoint):
+    endpoint = receiver_endpoint(500)
+    print("ENDPOINT", endpoint.url)
+    for attempt in ("1", "2"):  # what the target does: a failed attempt, then a retry
+        httpx.post(endpoint.url, content=b'{"trigger": {"alias": "ping"}}',
+                   headers={"X-AQID-Delivery-Id": "d-1", "X-AQID-Delivery-Attempt": attempt})
+    endpoint.wait(2, timeout=5)
+'''
+
+
+def test_each_delivery_the_receiver_gets_is_an_exchange_of_the_test_running_then(
+        pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(EXCHANGES_CONFTEST)
+    pytester.makepyfile(test_exchanges=EXCHANGES_TEST)
+    result = pytester.runpytest_inprocess("-p", "contract_suite.deliveries.fixtures",
+                                          "-p", "no:cacheprovider", "-s", "-q")
+    result.assert_outcomes(passed=1)
+    url = next(line.split()[-1] for line in result.outlines if line.startswith("ENDPOINT"))
+    exchanges = [line[line.index("EXCHANGE"):] for line in result.outlines if "EXCHANGE" in line]
+    test = "test_exchanges.py::test_a_delivery_arrives"
+    body = """b'{"trigger": {"alias": "ping"}}'"""
+    assert exchanges == [f"EXCHANGE delivery {test} POST {url} 500 {body} d-1",
+                         f"EXCHANGE delivery {test} POST {url} 204 {body} d-1"], result.outlines

@@ -155,7 +155,7 @@ def _leave_foreign_subscribers_alone(run: ScenarioRun, credentials: str, body: A
     """Skip the scenario rather than fire an event that would reach webhooks the run did
     not create (the target fans it out to all the team's matching ones: their logs and
     failure tallies would move). The same rule as the delivery contracts' fire_event."""
-    from ..deliveries.fixtures import FOREIGN_SUBSCRIBERS, event_matches, foreign_subscribers
+    from ..deliveries.events import FOREIGN_SUBSCRIBERS, event_matches, foreign_subscribers
 
     event = body.get("event") if isinstance(body, dict) else None
     if not isinstance(event, str):

@@ -18,14 +18,11 @@ from typing import Any
 import pytest
 
 from contract_suite.core.http import ApiClient
-from contract_suite.deliveries.fixtures import (
-    DeliveryTiming,
-    Only,
-    Subscription,
-    by_uuid,
-    poll_delivery_log,
-)
+from contract_suite.deliveries.events import Only
+from contract_suite.deliveries.log import by_uuid, poll_delivery_log
 from contract_suite.deliveries.receiver import DeliveryWaitTimeout, ReceivedRequest
+from contract_suite.deliveries.subscriptions import Subscription
+from contract_suite.deliveries.timing import DeliveryTiming
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.writes, pytest.mark.v1, pytest.mark.v2]
 

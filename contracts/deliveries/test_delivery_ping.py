@@ -19,7 +19,9 @@ import pytest
 from contract_suite.core.http import ApiClient
 from contract_suite.core.session import SuiteSession
 from contract_suite.deliveries.checks import DeliverySpec, assert_delivery_valid
-from contract_suite.deliveries.fixtures import SETTLE, DeliveryTiming, Only, Subscription
+from contract_suite.deliveries.events import Only
+from contract_suite.deliveries.subscriptions import Subscription
+from contract_suite.deliveries.timing import SETTLE, DeliveryTiming
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.writes]
 
@@ -100,5 +102,6 @@ def set_enabled(api: ApiClient, hook: Subscription, enabled: bool) -> None:
         body = {"url": hook.endpoint.url, "events": ",".join(hook.events), "active": enabled}
     response = api.request(method, path, json=body)
     assert response.status_code == 200, (
-        f"setup: {method} {path} {body} answered {response.status_code}: {response.text[:200]}"
+        f"setup: {method} {path} {body} answered {response.status_code}: "
+        f"{api.secrets(response.text[:200])}"
     )

@@ -18,18 +18,11 @@ import pytest
 
 from contract_suite.core.http import ApiClient
 from contract_suite.deliveries.checks import DeliverySpec, assert_delivery_valid
-from contract_suite.deliveries.fixtures import (
-    LOG_PAGE,
-    MAX_POLLS,
-    SETTLE,
-    SLACK,
-    DeliveryTiming,
-    Only,
-    Subscription,
-    delivery_ids,
-    poll_delivery_log,
-)
+from contract_suite.deliveries.events import Only, delivery_ids
+from contract_suite.deliveries.log import LOG_PAGE, poll_delivery_log
 from contract_suite.deliveries.receiver import Answer, DeliveryWaitTimeout, ReceivedRequest
+from contract_suite.deliveries.subscriptions import Subscription
+from contract_suite.deliveries.timing import MAX_POLLS, SETTLE, SLACK, DeliveryTiming
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.writes, pytest.mark.v2]
 

@@ -19,13 +19,9 @@ from contract_suite.core.http import ApiClient
 from contract_suite.core.session import require_other_team
 from contract_suite.core.target import Target
 from contract_suite.deliveries.checks import DeliverySpec, assert_delivery_valid
-from contract_suite.deliveries.fixtures import (
-    SETTLE,
-    DeliveryTiming,
-    Only,
-    Subscription,
-    alias_of,
-)
+from contract_suite.deliveries.events import Only, alias_of
+from contract_suite.deliveries.subscriptions import Subscription
+from contract_suite.deliveries.timing import SETTLE, DeliveryTiming
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.writes, pytest.mark.v2]
 
