@@ -32,7 +32,7 @@ contract: $(VENV) ## The contract suite: against BASE_URL/TOKEN (PROFILE=staging
 	AQID_BASE_URL=$(BASE_URL) AQID_TOKEN=$(TOKEN) scripts/pytest-or-fail contracts -n 2 --junitxml=reports/contract-junit.xml $(if $(PROFILE),--profile $(PROFILE)) $(PYTEST_ARGS)
 
 report: $(VENV) ## The contract suite with an HTML report in reports/contract.html
-	AQID_BASE_URL=$(BASE_URL) AQID_TOKEN=$(TOKEN) scripts/pytest-or-fail contracts -n 2 --junitxml=reports/contract-junit.xml --html=reports/contract.html --self-contained-html $(if $(PROFILE),--profile $(PROFILE)) $(PYTEST_ARGS)
+	AQID_BASE_URL=$(BASE_URL) AQID_TOKEN=$(TOKEN) scripts/pytest-or-fail contracts -n 2 --junitxml=reports/contract-junit.xml --html=reports/contract.html --self-contained-html -o render_collapsed=all $(if $(PROFILE),--profile $(PROFILE)) $(PYTEST_ARGS)
 
 serve: $(VENV) ## Run the reference server on http://127.0.0.1:8000
 	$(PY) -m reference_server --port 8000

@@ -7,6 +7,7 @@ pytest_plugins = [
     "contract_suite.plugin",
     "contract_suite.curated.collector",
     "contract_suite.deliveries.fixtures",
+    "contract_suite.core.html_report",
     "contract_suite.coverage.plugin",
     "contract_suite.differential.recorder",
 ]
