@@ -101,7 +101,7 @@ def gate_line(report: CoverageReport, level: int, versions: list[str]) -> str | 
             next_level = coverage.tcl + 1
             needs = ", ".join(f"{TITLES[c.name]} {_ratio(c)}"
                               for c in coverage.missing_for(next_level))
-            reached += f" ({tcl_label(next_level)} needs all {needs})"
+            reached += f" ({tcl_label(next_level)} still misses: {needs})"
         parts.append(reached)
     return (f"coverage: under --coverage-fail-under {tcl_label(level)}: " + "; ".join(parts))
 
