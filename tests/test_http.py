@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from contract_suite.core.exchanges import Exchange
 from contract_suite.core.http import ApiClient, MissingCredentials
 from contract_suite.core.target import Target
 
@@ -51,3 +52,25 @@ def test_a_targets_repr_never_shows_its_tokens() -> None:
     text = repr(target)
     assert "http://127.0.0.1:1" in text
     assert not any(part in text for part in ("main-tok", "other-tok", "ro-tok"))
+
+
+def _generated(method: str, path: str, status: int, body: bytes | None = None,
+               token: str | None = "main-0123456789") -> Exchange:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return Exchange("generated", "t", method, f"http://fake{path}", headers, None, status, {},
+                    body)
+
+
+def test_webhooks_a_generated_test_creates_and_deletes_are_tracked_from_the_exchange_log(
+        ) -> None:
+    client = ApiClient(TARGET)
+    client.exchanges.record(_generated("POST", "/api/v2/webhooks", 201, b'{"id": 41}'))
+    client.exchanges.record(_generated("POST", "/api/webhooks", 201, b'{"id": 42}', token=None))
+    client.exchanges.record(_generated("POST", "/api/v2/webhooks", 422, b'{"id": 43}'))
+    assert client.created_ids == {41, 42}  # a 422 created nothing; no token: the main team's
+    client.exchanges.record(_generated("DELETE", "/api/v2/webhooks/041", 204))
+    assert client.created_ids == {42} and client.owned_ids == {41, 42}  # ever created stays
+    client.exchanges.record(Exchange("client", None, "DELETE", "http://fake/api/webhooks/42",
+                                     {"Authorization": "Bearer other-0123456789"}, None, 404,
+                                     {}, None))
+    assert client.created_ids == {42}  # the other team's 404 says nothing about ours

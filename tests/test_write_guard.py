@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from contract_suite.core.http import addressed_id
 from contract_suite.core.ratelimit import RateGovernor
-from contract_suite.generated.wiring import GeneratedRun, addressed_id
+from contract_suite.generated.wiring import GeneratedRun
 
 ABSENT = 4_503_599_627_370_497
 

@@ -5,8 +5,10 @@ read-only token of the main team), "none" (no Authorization header) and "invalid
 well-formed bearer token the target cannot know).
 Every request goes through the run's rate-limit governor (contract_suite/core/ratelimit.py): a
 429 is waited out per Retry-After within the run's budget and sent again, so a rate limit is
-never reported as a broken contract. Every webhook created through it is remembered, with
-the credentials that created it, for cleanup.
+never reported as a broken contract. The client keeps the run's ownership record: every
+webhook the run created (through this client or by a generated test: it reads both from the
+session's exchange log) is remembered with the credentials that created it, for cleanup and
+for the write guard.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from typing import Any, Literal
+from urllib.parse import unquote
 
 import httpx
 
@@ -27,7 +30,7 @@ INVALID_TOKEN = "aqid-contracts-invalid-token-0000000000"
 REQUEST_TIMEOUT = 30.0
 
 _CREATE_PATHS = {f"{prefix}/webhooks" for prefix in API_PREFIX.values()}
-_WEBHOOK_PATH = re.compile(r"^/api(?:/v2)?/webhooks/(\d+)$")
+_WEBHOOK_PATH = re.compile(r"^/api(?:/v2)?/webhooks/([^/]+)$")
 
 
 class MissingCredentials(Exception):
@@ -41,6 +44,7 @@ class ApiClient:
         self.target = target
         self.governor = governor or RateGovernor()
         self.exchanges = exchanges or ExchangeLog()
+        self.exchanges.subscribe(self._track_ownership)
         # The session's secrets (masks any text a caller prints about an answer).
         self.secrets = secrets or Secrets(target.token, target.other_team_token,
                                           target.read_only_token)
@@ -92,13 +96,11 @@ class ApiClient:
             key_for(all_headers.get("Authorization")), send_once,
             lambda r: (r.status_code, r.headers))  # type: ignore[attr-defined]
         assert isinstance(response, httpx.Response)
-        self._remember(method.upper(), path, credentials, response)
-        if self.exchanges.observed:
-            self.exchanges.record(Exchange(
-                "client", self.exchanges.current_test, method.upper(), str(response.request.url),
-                headers_of(response.request.headers), response.request.content or None,
-                response.status_code, headers_of(response.headers), response.content or None,
-                response.elapsed.total_seconds()))
+        self.exchanges.record(Exchange(
+            "client", self.exchanges.current_test, method.upper(), str(response.request.url),
+            headers_of(response.request.headers), response.request.content or None,
+            response.status_code, headers_of(response.headers), response.content or None,
+            _elapsed(response)))
         return response
 
     @property
@@ -124,29 +126,65 @@ class ApiClient:
             for ids in self.created.values():
                 ids.discard(webhook_id)
 
-    def _remember(self, method: str, path: str, credentials: Credentials,
-                  response: httpx.Response) -> None:
-        if credentials in ("none", "invalid"):
-            # A create that a faulty target accepted without a valid token cannot be
-            # attributed to a team we hold a token for; the tag sweep still finds it.
+    def _credentials_of(self, authorization: str | None) -> Credentials | None:
+        tokens: dict[str | None, Credentials] = {
+            self.target.read_only_token: "read_only", self.target.other_team_token: "other_team",
+            self.target.token: "token"}
+        token = authorization.partition(" ")[2] if authorization else None
+        return tokens.get(token) if token else None
+
+    def _track_ownership(self, exchange: Exchange) -> None:
+        """Remember a webhook the exchange created, forget one it deleted."""
+        if exchange.kind not in ("client", "generated") or exchange.status is None:
             return
-        if method == "POST" and path in _CREATE_PATHS and response.status_code == 201:
-            webhook_id = _json_id(response)
-            if webhook_id is not None:
+        credentials = self._credentials_of(exchange.header("Authorization", response=False))
+        if credentials is None:
+            if exchange.kind == "client":
+                # A create that a faulty target accepted without a valid token cannot be
+                # attributed to a team we hold a token for; the tag sweep still finds it.
+                return
+            credentials = "token"  # a generated case sent without (or with a bad) token
+        path = exchange.path
+        if exchange.method == "POST" and path in _CREATE_PATHS and exchange.status == 201:
+            body = exchange.response_json()
+            webhook_id = body.get("id") if isinstance(body, dict) else None
+            if isinstance(webhook_id, int) and not isinstance(webhook_id, bool):
                 self.remember_created(webhook_id, credentials)
-        elif (method == "DELETE" and (match := _WEBHOOK_PATH.match(path))
-              and response.status_code in (200, 204, 404)):
-            with self._lock:
-                self.created.get(credentials, set()).discard(int(match.group(1)))
+        elif (exchange.method == "DELETE" and (match := _WEBHOOK_PATH.match(path))
+              and (200 <= exchange.status < 300 or exchange.status == 404)):
+            identifier = addressed_id(unquote(match.group(1)))
+            if identifier is not None:
+                with self._lock:
+                    self.created.get(credentials, set()).discard(identifier)
 
     def close(self) -> None:
         self._http.close()
 
 
-def _json_id(response: httpx.Response) -> int | None:
+def addressed_id(value: Any) -> int | None:
+    """The webhook id a path value could name on a lenient server ("+5", "05", "5.0" and 5
+    all read as 5), or None when it cannot name any webhook."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and value >= 0 else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    text = text[1:] if text.startswith("+") else text
+    if text.isascii() and text.isdigit():
+        return int(text)
     try:
-        body = response.json()
+        number = float(text)
     except ValueError:
         return None
-    value = body.get("id") if isinstance(body, dict) else None
-    return value if isinstance(value, int) else None
+    return int(number) if number.is_integer() and number >= 0 else None
+
+
+def _elapsed(response: httpx.Response) -> float | None:
+    try:
+        return response.elapsed.total_seconds()
+    except RuntimeError:  # a transport that never timed it (httpx.MockTransport in tests)
+        return None

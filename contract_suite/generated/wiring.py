@@ -34,6 +34,7 @@ from schemathesis.generation import GenerationMode
 from schemathesis.openapi.checks import EnsureResourceAvailability
 
 from ..core.exchanges import Exchange, headers_of
+from ..core.http import addressed_id
 from ..core.ratelimit import RateGovernor, RateLimitBudgetSpent, key_for
 from ..core.target import api_version_of
 from . import checks as _custom_checks  # noqa: F401 - registers our checks with schemathesis
@@ -204,14 +205,7 @@ class GeneratedRun:
             "generated", session.exchanges.current_test, case.method.upper(), str(sent.url),
             headers_of(sent.headers), _as_bytes(sent.body), response.status_code,
             headers_of(response.headers), response.content or None, response.elapsed))
-        webhook_id = _created_id(case, response)
-        if webhook_id is not None:
-            session.api.remember_created(webhook_id)
-        elif case.method.upper() == "DELETE" and 200 <= response.status_code < 300:
-            path_id = case.path_parameters.get("id") if case.path_parameters else None
-            identifier = addressed_id(path_id)
-            if identifier is not None:
-                session.api.forget_created(identifier)
+        # What it created or deleted, the client's ownership record reads from the exchange.
 
     def after_validate(self, context: schemathesis.HookContext, case: Case, response: Response,
                        results: list[Any]) -> None:
@@ -351,39 +345,6 @@ def before_call(context: schemathesis.HookContext, case: Case, kwargs: dict[str,
     run = run_of(case)
     if run is not None:
         run.before_call(case)
-
-
-def addressed_id(value: Any) -> int | None:
-    """The webhook id a path value could name on a lenient server ("+5", "05", "5.0" and 5
-    all read as 5), or None when it cannot name any webhook."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float):
-        return int(value) if value.is_integer() and value >= 0 else None
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    text = text[1:] if text.startswith("+") else text
-    if text.isascii() and text.isdigit():
-        return int(text)
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return int(number) if number.is_integer() and number >= 0 else None
-
-
-def _created_id(case: Case, response: Response) -> int | None:
-    if case.method.upper() != "POST" or response.status_code != 201:
-        return None
-    try:
-        body = response.json()
-    except Exception:  # noqa: BLE001 - a non-JSON 201 is for the checks to report
-        return None
-    value = body.get("id") if isinstance(body, dict) else None
-    return value if isinstance(value, int) else None
 
 
 def _as_bytes(body: Any) -> bytes | None:
