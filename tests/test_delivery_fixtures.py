@@ -364,16 +364,24 @@ def pytest_sessionfinish(session):
                                                                       response=False))
 '''
 
+# http.client, not httpx: httpx imports httpcore on first real use, and an in-process run
+# drops the modules it imported, leaving httpx mapping exceptions of a stale httpcore.
 EXCHANGES_TEST = '''
-import httpx
+import http.client
+from urllib.parse import urlsplit
 
 
 def test_a_delivery_arrives(receiver_endpoint):
     endpoint = receiver_endpoint(500)
     print("ENDPOINT", endpoint.url)
+    url = urlsplit(endpoint.url)
     for attempt in ("1", "2"):  # what the target does: a failed attempt, then a retry
-        httpx.post(endpoint.url, content=b'{"trigger": {"alias": "ping"}}',
-                   headers={"X-AQID-Delivery-Id": "d-1", "X-AQID-Delivery-Attempt": attempt})
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+        connection.request("POST", url.path, body=b'{"trigger": {"alias": "ping"}}',
+                           headers={"X-AQID-Delivery-Id": "d-1",
+                                    "X-AQID-Delivery-Attempt": attempt})
+        connection.getresponse().read()
+        connection.close()
     endpoint.wait(2, timeout=5)
 '''
 
