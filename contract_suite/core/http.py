@@ -59,7 +59,7 @@ class ApiClient:
         self._ever_created: set[int] = set()
         self.requests_sent = 0
         # Per team: (id, events) of its enabled webhooks this run did not create, read once
-        # by whatever is about to fire a sandbox event (delivery_fixtures.foreign_subscribers)
+        # by whatever is about to fire a sandbox event (deliveries/events.foreign_subscribers)
         self.foreign_webhooks: dict[str, Any] = {}
         self.interrupted = False  # a SIGINT arrived (the plugin sets it; tests stop at the next)
 
