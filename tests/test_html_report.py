@@ -22,7 +22,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from contract_suite.core.html_report import failure_excerpt, reproduce_command
+from contract_suite.core.html_report import failure_excerpt, headline, reproduce_command
 from contract_suite.core.redact import mask
 from reference_server.launcher import start_reference_server
 
@@ -139,7 +139,8 @@ def test_each_failure_shows_received_expected_where_and_the_masked_curl(
         rendered: RenderedReport) -> None:
     assert "Failures (2)" in section_text(rendered.dom, "aqid-failures")
     shown = {html.unescape(nodeid): html.unescape(text) for nodeid, text in re.findall(
-        r'<div class="aqid-failure"><h3>(.*?)</h3><pre>(.*?)</pre></div>', rendered.dom, re.S)}
+        r'<details class="aqid-failure" open=""><summary><span class="nodeid">(.*?)</span>'
+        r'.*?</summary><pre>(.*?)</pre></details>', rendered.dom, re.S)}
     generated = shown["contracts/test_generated.py::test_v2_operation[POST /webhooks]"]
     curated = shown["contracts/v2/create.contract.yaml::defaults-and-shape"]
     assert "Received: 200" in generated and "Documented: 201" in generated
@@ -147,6 +148,9 @@ def test_each_failure_shows_received_expected_where_and_the_masked_curl(
     assert "Traceback" not in generated and "site-packages" not in generated
     assert re.search(r"Where:\s+status", curated) and re.search(r"Expected:\s+\[201\]", curated)
     assert re.search(r"Received:\s+200", curated)
+    assert "— ST103 Undocumented status code</span>" in rendered.dom  # the folded lines
+    assert ('— step 1 "create without is_enabled": unexpected status (expected [201], '
+            "received 200)</span>") in html.unescape(rendered.dom)
 
 
 def test_no_token_or_webhook_secret_appears_in_full_anywhere_in_the_report(
@@ -216,6 +220,24 @@ def test_a_schemathesis_failure_is_cut_to_received_documented_and_curl() -> None
     assert excerpt.endswith("curl -X POST -H 'Authorization: [Filtered]' "
                             "http://127.0.0.1:1/api/v2/webhooks")
     assert "Traceback" not in excerpt and "[gw0]" not in excerpt
+
+
+CURATED_FAILURE = """\
+Contract broken: scenario 'defaults-and-shape', step 1 "create without is_enabled"
+  unexpected status
+
+Where:    status
+Expected: [201]
+Received: 200
+"""
+
+
+def test_a_failure_folds_to_the_line_that_says_why() -> None:
+    assert headline(failure_excerpt(SCHEMATHESIS_FAILURE)) == "ST103 Undocumented status code"
+    assert headline(failure_excerpt(CURATED_FAILURE)) == (
+        'step 1 "create without is_enabled": unexpected status (expected [201], received 200)')
+    assert headline(failure_excerpt(PYTHON_FAILURE)) == (
+        "AssertionError: Received a delivery without X-Signature")
 
 
 def test_a_python_assertion_keeps_its_message_lines_and_where_it_failed() -> None:

@@ -28,7 +28,8 @@ from . import reporting
 from .redact import mask
 from .session import SuiteSession, existing_session
 
-MAX_FAILURES_SHOWN = 30
+MAX_FAILURES_SHOWN = 100
+OPEN_FAILURES = 5  # shown unfolded; the rest fold to one line each (a click opens one)
 MAX_EXCERPT_LINES = 60
 # Environment variables that carry the tokens; the reproduce command names them.
 TOKEN_OPTIONS = (("--token", "AQID_TOKEN", "token"),
@@ -39,6 +40,8 @@ _GROUP_PREFIX = re.compile(r"^\s*[|+]\s?")  # an exception group's left margin
 _SUB_EXCEPTIONS = re.compile(r"^\s*\(\d+ sub-exceptions?\)\s*$")
 _PYTEST_E_LINE = re.compile(r"^E {1,7}")
 _LOCATION_LINE = re.compile(r"^\S+:\d+: \w+")
+_CURATED_FIRST_LINE = re.compile(r"^Contract broken: scenario .*?, (step \d+.*)$")
+_EXPECTED_RECEIVED = re.compile(r"^(Expected|Received):\s+(.*)$")
 
 STYLE = """<style>
 body { display: flex; flex-direction: column; color: #555; }
@@ -66,7 +69,10 @@ table.aqid-operations td, table.aqid-operations th { padding: 3px 10px;
 table.aqid-operations td.number { text-align: right; font-variant-numeric: tabular-nums; }
 .aqid-ok { color: green; font-weight: bold; }
 .aqid-fail { color: #c0392b; font-weight: bold; }
-.aqid-failure h3 { font-size: 13px; margin: 12px 0 2px; color: #c0392b; }
+.aqid-failure { margin: 6px 0; }
+.aqid-failure summary { cursor: pointer; font-size: 13px; padding: 2px 0; }
+.aqid-failure .nodeid { color: #c0392b; font-weight: bold; }
+.aqid-failure .why { color: #444; }
 .aqid-note { color: #666; }
 </style>"""
 
@@ -252,15 +258,35 @@ def failures_section(failures: list[FailureNote], secrets: Any) -> str:
         return ('<section id="aqid-failures" class="aqid-section"><h2>Failures</h2>'
                 '<p class="aqid-ok">No test failed.</p></section>')
     parts = []
-    for note in failures[:MAX_FAILURES_SHOWN]:
+    for index, note in enumerate(failures[:MAX_FAILURES_SHOWN]):
         phase = "" if note.when == "call" else f" (at {note.when})"
-        parts.append(f'<div class="aqid-failure"><h3>{escape(note.nodeid)}{escape(phase)}</h3>'
-                     f"<pre>{escape(secrets(note.text))}</pre></div>")
+        text = secrets(note.text)
+        parts.append(
+            f'<details class="aqid-failure"{" open" if index < OPEN_FAILURES else ""}><summary>'
+            f'<span class="nodeid">{escape(note.nodeid)}{escape(phase)}</span> '
+            f'<span class="why">— {escape(headline(text))}</span></summary>'
+            f"<pre>{escape(text)}</pre></details>")
     if len(failures) > MAX_FAILURES_SHOWN:
         parts.append(f'<p class="aqid-note">… and {len(failures) - MAX_FAILURES_SHOWN} more '
                      "in the results table below.</p>")
     return (f'<section id="aqid-failures" class="aqid-section"><h2>Failures '
             f"({len(failures)})</h2>{''.join(parts)}</section>")
+
+
+def headline(excerpt: str) -> str:
+    """One line saying why a test failed (for the folded view of a failure)."""
+    lines = [line.strip() for line in excerpt.splitlines() if line.strip()]
+    curated = _CURATED_FIRST_LINE.match(lines[0]) if len(lines) > 1 else None
+    if lines and lines[0].startswith("Schemathesis found"):
+        named = [line[2:] for line in lines if line.startswith("- ")]  # "- ST103 Undocumented…"
+        lines = named or lines
+    elif curated:  # curated/collector.format_failure; the node id already names the scenario
+        found = dict(m.groups() for m in map(_EXPECTED_RECEIVED.match, lines) if m)
+        both = (f" (expected {found['Expected']}, received {found['Received']})"
+                if len(found) == 2 else "")
+        lines = [f"{curated.group(1)}: {lines[1]}{both}"]
+    line = lines[0] if lines else "(no failure text)"
+    return line if len(line) <= 120 else line[:119] + "…"
 
 
 def failure_excerpt(text: str) -> str:
