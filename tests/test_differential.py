@@ -128,7 +128,7 @@ def test_what_differs_between_the_two_baseline_runs_is_learned_as_noise() -> Non
     candidate.records[3]["response_body"]["json"]["note"] = "built at 11:00"
     maps = [normalised(first), normalised(second)]
     noise = learn_noise(maps)
-    assert ("v2 GET /webhooks/{id}", "$.note") in noise.paths
+    assert (TEST, "v2 GET /webhooks/{id}", "$.note") in noise.paths
     assert compare(maps[0], normalised(candidate), noise).findings == []
     assert compare(maps[0], normalised(candidate), learn_noise(maps[:1])).findings != []
 
@@ -230,3 +230,57 @@ def test_the_driver_refuses_a_half_given_target_and_an_unknown_fault_with_exit_4
         "(python -m reference_server --list-faults)",
         "ERROR: aqid-contracts: --base-url 'http://127.0.0.1:9/api' must not include /api "
         "(the suite appends /api and /api/v2 itself)"]
+
+
+# --- end to end: the driver, three bounded suite runs on the embedded server (loopback) ---
+
+PAGINATION = "contracts/v2/pagination.contract.yaml"
+
+
+def run_driver(*args: str, tmp_path: Path) -> tuple[int, list[str]]:
+    lines: list[str] = []
+    code = driver.main(["--profile", "smoke", "--reports", str(tmp_path / "reports"),
+                        "--timeout", "240", *args, "--", PAGINATION], say=lines.append)
+    return code, lines
+
+
+@pytest.mark.slow
+def test_clean_matches_clean_and_a_recording_of_it_names_the_list_order_fault(
+        tmp_path: Path) -> None:
+    record = tmp_path / "baseline.jsonl.gz"
+    code, lines = run_driver("--seed", "11", "--record", str(record), tmp_path=tmp_path)
+    assert code == 0, "\n".join(lines)  # baseline twice and the clean candidate: no difference
+    assert "differences: 0 (0 also a contract failure, 0 to review); approved: 0; candidate "\
+           "contract failures: 0" in lines
+    assert any(line.startswith("operations: 4; exchanges compared: ") for line in lines)
+
+    code, lines = run_driver("--against-recording", str(record), "--fault",
+                             "list-order-descending", tmp_path=tmp_path)
+    assert code == 1
+    assert "noise learned from 2 baseline runs" in "\n".join(lines)
+    assert any(line.startswith("DIFF v2 GET /webhooks [also a contract failure]")
+               for line in lines), "\n".join(lines)
+    assert "     $.data[0].id: <id #1> -> <id #2>" in lines
+    report = (tmp_path / "reports" / "differential.md").read_text()
+    assert "Baseline response:" in report and "Candidate response:" in report
+    junit_xml = (tmp_path / "reports" / "differential-junit.xml").read_text()
+    assert junit_xml.count("<failure") == 1 and 'name="v2 GET /webhooks"' in junit_xml
+    for text in (report, junit_xml, "\n".join(lines), record.read_bytes().decode("latin-1")):
+        assert "selftest-main-" not in text and "Bearer selftest" not in text
+
+
+@pytest.mark.slow
+def test_an_unreachable_candidate_ends_the_differential_run_with_one_line_and_exit_4(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, lines = run_driver("--baseline-url", f"http://127.0.0.1:{port}", "--baseline-token",
+                             "tok-000000000000", "--base-url", f"http://127.0.0.1:{port}",
+                             "--token", "tok-111111111111", tmp_path=tmp_path)
+    assert code == 4
+    assert capsys.readouterr().err.splitlines() == [
+        f"ERROR: aqid-contracts: target http://127.0.0.1:{port} is unreachable (connection "
+        "refused) — check --base-url"]

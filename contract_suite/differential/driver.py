@@ -69,7 +69,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m contract_suite.differential",
         description="Compare a candidate build with a baseline build on the same seeded suite.",
-        epilog="Arguments after -- go to every pytest run (e.g. -- -k pagination).")
+        epilog="Arguments after -- go to every pytest run (e.g. -- -k pagination, or paths "
+               "under contracts/ to run only those).")
     env = os.environ.get
     p.add_argument("--baseline-url", default=env("AQID_BASELINE_URL") or None)
     p.add_argument("--baseline-token", default=env("AQID_BASELINE_TOKEN") or None)
@@ -87,7 +88,9 @@ def parser() -> argparse.ArgumentParser:
                    help="embedded candidate: switch on this benign variant")
     p.add_argument("--seed", type=int, default=None, help="default: a new one, printed")
     p.add_argument("--profile", default=None, help="suite profile (default ci)")
-    p.add_argument("--workers", type=int, default=2, help="xdist workers per run (0: none)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="xdist workers per run (default 0: one process, so the team's lists "
+                        "are the same in every run; -n 2 works, with more noise learned)")
     p.add_argument("--approvals", type=Path, default=None, help="YAML file of approved "
                    "differences")
     p.add_argument("--record", type=Path, default=None,
@@ -180,7 +183,9 @@ def _suite(base_url: str, tokens: dict[str, str], suite: SuiteArgs,
            record_dir: Path) -> tuple[int | None, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
     env.update({variable: tokens[role] for role, variable in _ROLES if role in tokens})
-    command = [sys.executable, "-m", "pytest", "contracts", "-q", "-p", "no:cacheprovider",
+    # The whole suite, unless the pytest arguments name parts of it (contracts/v2/…).
+    paths = [] if any(a.startswith("contracts") for a in suite.pytest_args) else ["contracts"]
+    command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
                "--base-url", base_url, "--seed", str(suite.seed), "--profile", suite.profile,
                "--record-exchanges", str(record_dir), "-o", "console_output_style=classic"]
     command += ["-n", str(suite.workers)] if suite.workers > 0 else ["-p", "no:xdist"]

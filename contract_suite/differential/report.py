@@ -57,7 +57,9 @@ def summary_lines(comparison: Comparison, title: str) -> list[str]:
     lines.append(f"differences: {len(comparison.findings)} ({failing} also a contract failure, "
                  f"{len(comparison.findings) - failing} to review); approved: "
                  f"{comparison.approved}; candidate contract failures: "
-                 f"{len(comparison.candidate_failures)}")
+                 f"{len(comparison.candidate_failures)}"
+                 + (f" (their {comparison.cut_short} exchanges after the failure not compared)"
+                    if comparison.cut_short else ""))
     for approval in comparison.unused_approvals:
         lines.append(f"note: approval at line {approval.line} ({approval.operation} "
                      f"{approval.path}) matched no difference")
