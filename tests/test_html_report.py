@@ -9,6 +9,7 @@ everywhere; the browser tests skip without Chromium locally and fail without it 
 
 from __future__ import annotations
 
+import fcntl
 import html
 import os
 import re
@@ -65,8 +66,27 @@ class RenderedReport:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory,
              pytestconfig: pytest.Config) -> RenderedReport:
+    """The report rendered once per `make test`: under xdist the module's tests may land on
+    both workers, so the first one renders it into a folder the run's workers share (keyed
+    by xdist's run id, under a lock) and the other reads it back."""
     chromium = chromium_or_skip()
-    folder = tmp_path_factory.mktemp("html-report")
+    run_uid = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run_uid is None:
+        return render_report(chromium, tmp_path_factory.mktemp("html-report"), pytestconfig)
+    shared = tmp_path_factory.getbasetemp().parent / f"aqid-html-report-{run_uid}"
+    shared.mkdir(exist_ok=True)
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (shared / DONE).exists():
+            render_report(chromium, shared, pytestconfig)
+        return read_rendered(shared)
+
+
+DONE = "rendered.done"
+
+
+def render_report(chromium: str, folder: Path, config: pytest.Config) -> RenderedReport:
+    """A small real run against a faulty reference server, then one Chromium invocation."""
     report = folder / "contract.html"
     tokens = [("team-a", TOKEN, False), ("team-b", OTHER_TOKEN, False),
               ("team-a", READ_ONLY_TOKEN, True)]
@@ -75,7 +95,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory,
     env.update(AQID_TOKEN=TOKEN, AQID_OTHER_TEAM_TOKEN=OTHER_TOKEN,
                AQID_READ_ONLY_TOKEN=READ_ONLY_TOKEN)
     # The coverage plugin writes reports/coverage.json by default: not the checkout's.
-    extra = [f"--coverage-json={folder / 'coverage.json'}"] if coverage_loaded(pytestconfig) else []
+    extra = [f"--coverage-json={folder / 'coverage.json'}"] if coverage_loaded(config) else []
     with start_reference_server(db_path=folder / "db.sqlite3", tokens=tokens, faults=(FAULT,),
                                 rate_limit=1_000_000) as server:
         run = subprocess.run(
@@ -85,15 +105,23 @@ def rendered(tmp_path_factory: pytest.TempPathFactory,
              "--base-url", server.base_url, f"--html={report}", "--self-contained-html", *extra],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
     assert run.returncode == 1 and report.exists(), run.stdout[-3000:] + run.stderr[-2000:]
-    screenshot = folder / "contract.png"
     with tempfile.TemporaryDirectory(prefix="aqid-chromium-") as profile:
         browser = subprocess.run(
             [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-             f"--screenshot={screenshot}", "--dump-dom", report.as_uri()],
+             f"--screenshot={folder / 'contract.png'}", "--dump-dom", report.as_uri()],
             capture_output=True, text=True, timeout=BROWSER_TIMEOUT, check=False)
     assert browser.returncode == 0, browser.stderr[-2000:]
-    return RenderedReport(report.read_text(), browser.stdout, browser.stderr, screenshot,
-                          run.stdout + run.stderr)
+    (folder / "dom.html").write_text(browser.stdout)
+    (folder / "console.txt").write_text(browser.stderr)
+    (folder / "run.txt").write_text(run.stdout + run.stderr)
+    (folder / DONE).touch()
+    return read_rendered(folder)
+
+
+def read_rendered(folder: Path) -> RenderedReport:
+    return RenderedReport(*(
+        (folder / name).read_text() for name in ("contract.html", "dom.html", "console.txt")),
+        screenshot=folder / "contract.png", run_output=(folder / "run.txt").read_text())
 
 
 def coverage_loaded(config: pytest.Config) -> bool:
