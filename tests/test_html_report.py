@@ -2,7 +2,9 @@
 
 One small real run (three contracts, one xdist worker, so the report is built on the
 controller from merged worker data) against a reference server with a fault writes the
-report; one Chromium invocation renders it (DOM after scripts ran, console, screenshot).
+report; one Chromium invocation renders it (DOM after scripts ran, console, screenshot),
+a second renders a copy with a broken script, so the "drawn without errors" check is
+seen to fail.
 The pure parts (failure excerpts, the reproduce command) have unit tests that run
 everywhere; the browser tests skip without Chromium locally and fail without it in CI.
 """
@@ -105,17 +107,25 @@ def render_report(chromium: str, folder: Path, config: pytest.Config) -> Rendere
              "--base-url", server.base_url, f"--html={report}", "--self-contained-html", *extra],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
     assert run.returncode == 1 and report.exists(), run.stdout[-3000:] + run.stderr[-2000:]
-    with tempfile.TemporaryDirectory(prefix="aqid-chromium-") as profile:
-        browser = subprocess.run(
-            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-             f"--screenshot={folder / 'contract.png'}", "--dump-dom", report.as_uri()],
-            capture_output=True, text=True, timeout=BROWSER_TIMEOUT, check=False)
-    assert browser.returncode == 0, browser.stderr[-2000:]
-    (folder / "dom.html").write_text(browser.stdout)
-    (folder / "console.txt").write_text(browser.stderr)
+    dom, console = render_in_chromium(chromium, report, screenshot=folder / "contract.png")
+    (folder / "dom.html").write_text(dom)
+    (folder / "console.txt").write_text(console)
     (folder / "run.txt").write_text(run.stdout + run.stderr)
     (folder / DONE).touch()
     return read_rendered(folder)
+
+
+def render_in_chromium(chromium: str, page: Path, screenshot: Path | None = None
+                       ) -> tuple[str, str]:
+    """The DOM after the page's scripts ran, and Chromium's log (console messages)."""
+    shot = [f"--screenshot={screenshot}"] if screenshot else []
+    with tempfile.TemporaryDirectory(prefix="aqid-chromium-") as profile:
+        browser = subprocess.run(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *shot, "--dump-dom",
+             page.as_uri()], capture_output=True, text=True, timeout=BROWSER_TIMEOUT,
+            check=False)
+    assert browser.returncode == 0, browser.stderr[-2000:]
+    return browser.stdout, browser.stderr
 
 
 def read_rendered(folder: Path) -> RenderedReport:
@@ -189,16 +199,32 @@ def test_no_token_or_webhook_secret_appears_in_full_anywhere_in_the_report(
         assert not FULL_SECRET.search(text)
 
 
+def drawing_problems(dom: str, console: str) -> list[str]:
+    """What a person would see broken: a script error, or the parts the script draws
+    (results rows, environment table; in the written file they are only JSON) missing."""
+    problems = [line.strip() for line in console.splitlines() if "Uncaught" in line]
+    if not re.search(r'<td class="col-testId">[^<]+</td>', dom):
+        problems.append("no results rows were drawn")
+    if not re.search(r'<table id="environment">\s*<tr>\s*<td>Python</td>', dom):
+        problems.append("the environment table was not drawn")
+    return problems
+
+
 def test_the_page_renders_its_results_and_environment_without_script_errors(
         rendered: RenderedReport) -> None:
-    assert "Uncaught" not in rendered.console, rendered.console[-2000:]
-    # The results rows and the environment table are drawn by the report's script: in
-    # the written file they are only JSON, so their presence says the script ran through.
+    assert drawing_problems(rendered.dom, rendered.console) == []
     rows = re.findall(r'<td class="col-testId">([^<]+)</td>', rendered.dom)
     assert len(rows) == 3 and not re.findall(r'<td class="col-testId">', rendered.source)
-    assert re.search(r'<table id="environment">\s*<tbody>\s*<tr>', rendered.dom) or \
-        "<td>Python</td>" in rendered.dom
     assert rendered.screenshot.stat().st_size > 20_000  # a drawn page, not a blank one
+
+
+def test_a_script_error_in_the_report_is_seen(rendered: RenderedReport, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.html"
+    broken.write_text(rendered.source.replace("<script>", "<script>notAFunction();", 1))
+    dom, console = render_in_chromium(chromium_or_skip(), broken)
+    problems = drawing_problems(dom, console)
+    assert any("Uncaught ReferenceError: notAFunction" in problem for problem in problems)
+    assert "no results rows were drawn" in problems
 
 
 def test_the_coverage_section_is_present_when_the_coverage_plugin_is_loaded(
