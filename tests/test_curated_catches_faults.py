@@ -1,34 +1,31 @@
 """Each curated area catches at least one reference-server fault.
 
 For every (fault, contract) pair below: start the reference server with the fault on, run
-the one curated scenario against it in a pytest subprocess, and expect a FAILURE naming
-that scenario (and a clean pass with no fault, so the failure is the fault's doing). Faults
-missing from the catalogue (renamed or not yet added) are skipped with their name.
+the one curated scenario against it (pytest in this process: no interpreter start-up per
+case), and expect a FAILURE naming that scenario (and a clean pass with no fault, so the
+failure is the fault's doing). Faults missing from the catalogue (renamed or not yet added)
+are skipped with their name.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from reference_server.faults import FAULTS
 from reference_server.launcher import RunningServer, start_reference_server
 
-ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow  # a server and a pytest subprocess per case, ~5 s each
-RUN_TIMEOUT = 120
+if TYPE_CHECKING:
+    from conftest import SuiteResult
+
 # Two teams, and a read-only token of the first (for the read-only-token contracts).
 TOKENS = [("team-a", "tok-a-" + secrets.token_hex(12), False),
           ("team-b", "tok-b-" + secrets.token_hex(12), False),
           ("team-a", "tok-ro-" + secrets.token_hex(12), True)]
-# The contracts need no entry-point plugins; skipping them halves each subprocess's start-up.
-ENV = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
 # area -> (fault, contract node id): what a curated contract must catch.
 CATCHES: list[tuple[str, str, str]] = [
@@ -105,32 +102,35 @@ def server_for(tmp_path: Path) -> Iterator[object]:
         server.stop()
 
 
-def run_contracts(server: RunningServer, *node_ids: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", *node_ids, "-p", "no:cacheprovider", "-q",
-         "--base-url", server.base_url, "--token", server.token_for("team-a"),
-         "--other-team-token", server.token_for("team-b"),
-         "--read-only-token", server.token_for("team-a", read_only=True)],
-        cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False, env=ENV,
-    )
+@pytest.fixture
+def run_contracts(run_suite_inprocess: Callable[..., SuiteResult]
+                  ) -> Callable[..., SuiteResult]:
+    def run(server: RunningServer, *node_ids: str) -> SuiteResult:
+        return run_suite_inprocess(
+            *node_ids, "-q", "--base-url", server.base_url,
+            "--token", server.token_for("team-a"),
+            "--other-team-token", server.token_for("team-b"),
+            "--read-only-token", server.token_for("team-a", read_only=True))
+
+    return run
 
 
 @pytest.mark.parametrize(("area", "fault", "node_id"), CATCHES,
                          ids=[f"{area}:{fault}:{node_id.split('/')[1]}"
                               for area, fault, node_id in CATCHES])
-def test_a_curated_contract_catches_the_fault(server_for, area: str, fault: str,
-                                              node_id: str) -> None:
+def test_a_curated_contract_catches_the_fault(server_for, run_contracts, area: str,
+                                              fault: str, node_id: str) -> None:
     if fault not in FAULTS:
         pytest.skip(f"fault {fault!r} ({area}) is not in reference_server/faults.py yet")
     broken = run_contracts(server_for(fault), node_id)
-    assert broken.returncode == 1, broken.stdout[-3000:] + broken.stderr[-2000:]
-    assert f"FAILED {node_id}" in broken.stdout
-    assert "Contract broken: scenario" in broken.stdout
+    assert broken.ret == 1, broken.output[-5000:]
+    assert f"FAILED {node_id}" in broken.output
+    assert "Contract broken: scenario" in broken.output
 
 
-def test_the_same_contracts_pass_without_faults(server_for) -> None:
+def test_the_same_contracts_pass_without_faults(server_for, run_contracts) -> None:
     server = server_for()
     node_ids = sorted({node_id for _, _, node_id in CATCHES})
     result = run_contracts(server, *node_ids)
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert f"{len(node_ids)} passed" in result.stdout
+    assert result.ret == 0, result.output[-3000:]
+    assert f"{len(node_ids)} passed" in result.output

@@ -2,13 +2,14 @@
 
 Fast tests of the logic (JUnit reading, short names, verdicts, score, table, exit
 status, selection errors) on hand-made data, plus ONE bounded end-to-end slice: the real
-scripts/selftest.py against the clean server, two faults and one benign variant with the
-smoke profile.
+scripts/selftest.py against the clean server, one fault and one benign variant, each run
+narrowed to the isolation contracts.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +39,7 @@ from contract_suite.selftest.verdicts import (
 from reference_server.faults import FAULTS, VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent
-SLICE_TIMEOUT = 420  # the e2e slice: 4 smoke runs, 2 side by side, on a loaded 2-core box
+SLICE_TIMEOUT = 300  # the e2e slice: 3 narrowed runs, 2 side by side, on a loaded 2-core box
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
 <testcase classname="contracts.v2.pagination.contract.yaml" name="single-page-has-null-links"
@@ -269,31 +270,39 @@ def test_unknown_fault_is_one_line_and_exit_2() -> None:
 
 # --- one bounded end-to-end slice -----------------------------------------------------------
 
-SLICE_FAULTS = ("v2-create-returns-200", "other-team-visible")
+# The real driver (server per target, suite subprocesses two side by side, JUnit read back,
+# verdicts, score, selftest.md/json, masking) on three targets, each run narrowed to the
+# isolation contracts through PYTEST_ADDOPTS (the suite's environment is the caller's, less
+# AQID_*): the verdict logic is tested above on hand-made runs, every fault against the
+# whole suite is make selftest's job.
+SLICE_FAULT = "other-team-visible"
 SLICE_VARIANT = "reordered-keys"
+SLICE_ADDOPTS = "--ignore=contracts/test_generated.py --ignore=contracts/deliveries -k isolation"
 
 
 @pytest.mark.slow
-def test_selftest_slice_catches_two_faults_and_passes_clean_and_a_variant(
-        tmp_path: Path) -> None:
-    missing = [n for n in SLICE_FAULTS if n not in FAULTS] + (
-        [SLICE_VARIANT] if SLICE_VARIANT not in VARIANTS else [])
+def test_selftest_slice_catches_a_fault_and_passes_clean_and_a_variant(tmp_path: Path) -> None:
+    missing = [n for n, known in ((SLICE_FAULT, FAULTS), (SLICE_VARIANT, VARIANTS))
+               if n not in known]
     if missing:
         pytest.skip(f"not in reference_server/faults.py: {', '.join(missing)}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
+    env["PYTEST_ADDOPTS"] = SLICE_ADDOPTS
     result = subprocess.run(
-        [sys.executable, "scripts/selftest.py", "--faults", ",".join(SLICE_FAULTS),
+        [sys.executable, "scripts/selftest.py", "--faults", SLICE_FAULT,
          "--variants", SLICE_VARIANT, "--profile", "smoke", "--run-timeout", "240",
          "--results", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=SLICE_TIMEOUT, check=False)
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=SLICE_TIMEOUT, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     data = json.loads((tmp_path / "selftest.json").read_text())
     verdicts = {run["target"]: run["verdict"] for run in data["runs"]}
-    assert verdicts == {"clean": "ok", **dict.fromkeys(SLICE_FAULTS, "caught"),
-                        SLICE_VARIANT: "ok"}
-    isolation = next(r for r in data["runs"] if r["target"] == "other-team-visible")
-    assert any("isolation" in t["test"] for t in isolation["failed_tests"])
-    assert "score: 2/2 faults caught (100 %); false positives: 0" in result.stdout
+    assert verdicts == {"clean": "ok", SLICE_FAULT: "caught", SLICE_VARIANT: "ok"}
+    runs = {run["target"]: run for run in data["runs"]}
+    assert runs["clean"]["passed"] > 0 and runs[SLICE_VARIANT]["passed"] > 0  # tests did run
+    assert any("isolation" in t["test"] for t in runs[SLICE_FAULT]["failed_tests"])
+    assert "score: 1/1 faults caught (100 %); false positives: 0" in result.stdout
     assert (tmp_path / "selftest.md").read_text().startswith("# Fault self-test")
+    assert (tmp_path / "selftest-junit" / f"{SLICE_FAULT}.xml").is_file()
     written = [path.read_text() for path in tmp_path.rglob("*") if path.is_file()]
     for text in (result.stdout, result.stderr, *written):  # tokens only ever masked ("self…")
         assert not any(p in text for p in ("selftest-main-", "selftest-other-", "selftest-read-"))
