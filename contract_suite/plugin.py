@@ -32,7 +32,6 @@ GENERATED_MODULE = "test_generated.py"
 GENERATED_PATH = CONTRACTS_DIR / GENERATED_MODULE
 DELIVERIES_DIR = CONTRACTS_DIR / "deliveries"
 CLEANUP_RATE_LIMIT_BUDGET = 900.0  # seconds: several windows of any common limit
-_CLIENT_REQUESTS = pytest.StashKey[int]()
 _RESTORE = pytest.StashKey[list[Any]]()  # undo what the run set process-wide
 _GENERATED_RUN = pytest.StashKey[Any]()  # generated.wiring.GeneratedRun, when collected
 _DELETED_BY_WORKERS = pytest.StashKey[int]()
@@ -54,7 +53,6 @@ def wants_contracts(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_CLIENT_REQUESTS] = 0
     config.stash[_DELETED_BY_WORKERS] = 0
     config.stash[_RATE_BY_WORKERS] = []
     resolve_options(config)  # a bad option value is a usage error even without contracts
@@ -181,7 +179,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     suite = existing_session(node.config)
     if suite is not None:
         suite.stats.merge(output.get("aqid_stats", {}))
-    node.config.stash[_CLIENT_REQUESTS] += int(output.get("aqid_client_requests", 0))
+        suite.requests_by_workers += int(output.get("aqid_client_requests", 0))
     node.config.stash[_DELETED_BY_WORKERS] += int(output.get("aqid_deleted", 0))
     if output.get("aqid_rate"):
         node.config.stash[_RATE_BY_WORKERS].append(output["aqid_rate"])
@@ -353,10 +351,9 @@ def _clean_up(session: pytest.Session) -> None:
     # the target for this run's tag, once every worker is done.
     result = delete_webhooks(suite.api, suite.target.run_id, known=suite.api.created,
                              sweep=not is_worker)
-    config.stash[_CLIENT_REQUESTS] += suite.api.requests_sent
     if is_worker:
         config.workeroutput["aqid_stats"] = suite.stats.to_dict()
-        config.workeroutput["aqid_client_requests"] = config.stash[_CLIENT_REQUESTS]
+        config.workeroutput["aqid_client_requests"] = suite.client_requests
         config.workeroutput["aqid_deleted"] = len(result.deleted)
         config.workeroutput["aqid_rate"] = reporting.rate_summary(suite.governor)
     config.stash[_CLEANUP_KEY] = result
@@ -373,7 +370,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.section("aqid-contracts summary")
     for line in reporting.header_lines(suite)[:1]:
         terminalreporter.write_line(line)
-    for line in reporting.summary_lines(suite.stats.to_dict(), config.stash[_CLIENT_REQUESTS]):
+    for line in reporting.summary_lines(suite.stats.to_dict(), suite.client_requests):
         terminalreporter.write_line(suite.secrets(line))
     result = config.stash.get(_CLEANUP_KEY, None)
     if result is not None:

@@ -143,16 +143,9 @@ class ReportContent:
         if suite is None:
             return
         prefix.append(STYLE + run_block(suite, self.config))
-        summary.append(operations_section(suite, _client_requests(self.config, suite)))
+        # Before the final cleanup sweep, which comes after the report is written.
+        summary.append(operations_section(suite, suite.client_requests))
         summary.append(failures_section(self.failures, suite.secrets))
-
-
-def _client_requests(config: pytest.Config, suite: SuiteSession) -> int:
-    """Requests the workers' clients sent, plus this process's so far (the final cleanup
-    sweep comes after the report is written)."""
-    from contract_suite import plugin  # the counter the terminal summary reads
-
-    return int(config.stash.get(plugin._CLIENT_REQUESTS, 0)) + suite.api.requests_sent
 
 
 def run_block(suite: SuiteSession, config: pytest.Config) -> str:

@@ -47,9 +47,16 @@ class SuiteSession:
         self.api = ApiClient(target, governor=self.governor, exchanges=self.exchanges,
                              secrets=self.secrets)
         self.spec_dir = SPEC_DIR
+        self.requests_by_workers = 0  # the controller: what its xdist workers' clients sent
         self._sandbox: dict[str, Any] | None = None
         self._sandbox_known = False
         self._absent_id: int | None = None
+
+    @property
+    def client_requests(self) -> int:
+        """Requests sent by clients (contracts, probe, cleanup), this process's and, on the
+        xdist controller, its workers'. Generated calls are counted in `stats`."""
+        return self.requests_by_workers + self.api.requests_sent
 
     @property
     def sandbox(self) -> dict[str, Any] | None:
