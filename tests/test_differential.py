@@ -163,6 +163,18 @@ def test_an_approval_silences_its_difference_and_a_stale_one_is_noted(tmp_path: 
     assert [a.line for a in result.unused_approvals] == [6]
 
 
+def test_an_approval_copied_from_a_report_with_one_index_covers_every_index(
+        tmp_path: Path) -> None:
+    approvals = tmp_path / "approvals.yaml"
+    approvals.write_text("approvals:\n  - operation: v2 GET /webhooks\n    path: $.data[0]\n"
+                         "    reason: newest first since 2.4\n")
+    baseline = normalised(a_run("b1", run_id="aaaa1111", first_id=1))
+    candidate = normalised(a_run("c", run_id="cccc3333", first_id=9, descending=True))
+    assert compare(baseline, candidate, learn_noise([baseline])).findings != []
+    result = compare(baseline, candidate, learn_noise([baseline]), load_approvals(approvals))
+    assert result.findings == [] and result.approved == 4
+
+
 @pytest.mark.parametrize(("text", "error"), [
     ("approvals:\n  - operation: v2 GET /webhooks\n    path: $.data\n",
      "approvals.yaml:2: this approval has no `reason`"),

@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 FIELDS = ("operation", "path", "status", "reason")
+INDEX = re.compile(r"\[\d+\]")
 STATUS_CHANGE = re.compile(r"^\s*(\d{3})\s*->\s*(\d{3})\s*$")
 
 
@@ -38,10 +39,12 @@ class Approval:
     line: int = 0
 
     def covers(self, operation: str, path: str, baseline: object, candidate: object) -> bool:
+        """`path` as the comparison generalises it ($.data[*].id); the approval may name one
+        index ($.data[0].id, copied from a report) and means any."""
         if operation != self.operation:
             return False
-        if not (path == self.path or path.startswith(self.path + ".")
-                or path.startswith(self.path + "[")):
+        mine = INDEX.sub("[*]", self.path)
+        if not (path == mine or path.startswith(mine + ".") or path.startswith(mine + "[")):
             return False
         return self.status is None or (baseline, candidate) == self.status
 

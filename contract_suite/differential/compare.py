@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .approvals import Approval
-from .normalise import Normalised, Normaliser, RunFacts
+from .normalise import Normalised, Normaliser, RunFacts, delivery_order
 from .recording import Run
 
 INDEX = re.compile(r"\[\d+\]")
@@ -80,7 +80,13 @@ def normalised(run: Run) -> dict[tuple[str, ...], Normalised]:
     normaliser = Normaliser(RunFacts(base_url=meta.get("base_url", ""),
                                      run_id=meta.get("run_id", "")))
     out: dict[tuple[str, ...], Normalised] = {}
-    for record in without_poll_repeats(run.exchanges):
+    records = without_poll_repeats(run.exchanges)
+    # Per test, its API exchanges first, in the order it made them, then what the receiver
+    # got: a ping may arrive before the create's answer is recorded, and ids and uuids are
+    # numbered in the order the test saw them from the API.
+    records.sort(key=lambda r: (r.get("kind") == "delivery",
+                                delivery_order(r) if r.get("kind") == "delivery" else ()))
+    for record in records:
         item = normaliser.exchange(record)
         if item is not None:
             out[item.key] = item

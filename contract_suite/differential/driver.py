@@ -47,6 +47,10 @@ class NeverStarted(Exception):
     """The differential run could not start (one line)."""
 
 
+class RunCutShort(Exception):
+    """A suite run did not finish (timeout): no comparison (one line)."""
+
+
 @dataclass(frozen=True)
 class Side:
     """One build: a URL and its tokens, or the embedded server with faults/variants."""
@@ -95,8 +99,13 @@ def parser() -> argparse.ArgumentParser:
                    "differences")
     p.add_argument("--record", type=Path, default=None,
                    help="save the baseline runs here (.jsonl or .jsonl.gz)")
+    p.add_argument("--save-candidate", type=Path, default=None,
+                   help="save the candidate run too (a recording of one run)")
     p.add_argument("--against-recording", type=Path, default=None,
                    help="compare with a saved baseline instead of running one")
+    p.add_argument("--candidate-recording", type=Path, default=None,
+                   help="with --against-recording: a saved candidate (--save-candidate) "
+                        "instead of a run, e.g. to re-read it with a new approvals file")
     p.add_argument("--reports", type=Path, default=ROOT / "reports",
                    help="where differential.md/.html/-junit.xml go (default reports/)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
@@ -170,6 +179,8 @@ def run_side(side: Side, name: str, suite: SuiteArgs, folder: Path,
                 server.stop()
     code, output = run
     seconds = time.monotonic() - started
+    if code is None:
+        raise RunCutShort(f"aqid-contracts: differential: the {name} run {output} (--timeout)")
     if code == NEVER_STARTED or not record_dir.is_dir():
         refusal = _REFUSAL.search(output)
         raise NeverStarted(refusal.group(1) if refusal else
@@ -210,6 +221,12 @@ def main(argv: Sequence[str] | None = None, say: Callable[[str], None] = print) 
     args = parser().parse_args(argv)
     try:
         return _main(args, tuple(pytest_args), say)
+    except KeyboardInterrupt:
+        print("ERROR: aqid-contracts: differential: interrupted", file=sys.stderr)
+        return 2
+    except RunCutShort as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
     except (NeverStarted, ApprovalsError, RecordingError) as exc:
         print(f"ERROR: {exc}" if str(exc).startswith("aqid-contracts")
               else f"ERROR: aqid-contracts: differential: {exc}", file=sys.stderr)
@@ -219,6 +236,9 @@ def main(argv: Sequence[str] | None = None, say: Callable[[str], None] = print) 
 def _main(args: argparse.Namespace, pytest_args: tuple[str, ...],
           say: Callable[[str], None]) -> int:
     approvals = load_approvals(args.approvals)  # a bad file stops us before any run
+    if args.candidate_recording and not args.against_recording:
+        raise NeverStarted("aqid-contracts: differential: --candidate-recording needs "
+                           "--against-recording (the baseline it is compared with)")
     baseline, candidate = sides(args)
     header: dict[str, object] = {}
     saved: list[Run] = []
@@ -246,7 +266,14 @@ def _main(args: argparse.Namespace, pytest_args: tuple[str, ...],
                 recording.save(args.record, baselines, seed=seed, profile=profile,
                                pytest_args=pytest_args)
                 say(f"recorded the baseline runs in {args.record}")
-        cand = run_side(candidate, "candidate", suite, folder, say)
+        if args.candidate_recording:
+            _, (cand, *_) = recording.load(args.candidate_recording)
+            candidate = Side("candidate", f"recording {args.candidate_recording}", {})
+        else:
+            cand = run_side(candidate, "candidate", suite, folder, say)
+        if args.save_candidate:
+            recording.save(args.save_candidate, [cand], seed=seed, profile=profile,
+                           pytest_args=pytest_args)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     maps = [normalised(run) for run in baselines]

@@ -85,6 +85,8 @@ def load(path: Path) -> tuple[dict[str, Any], list[Run]]:
         raise RecordingError(f"{path}:1: recording format {header.get('format')!r}, "
                              f"this version reads {FORMAT}")
     runs = {name: Run(name) for name in header.get("runs", [])}
+    if not runs:
+        raise RecordingError(f"{path}:1: the recording holds no runs")
     for record in records[1:]:
         name = record.pop("run", None)
         if name not in runs:
