@@ -14,6 +14,7 @@ pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
 PRELOADED = ("httpcore", "contract_suite.core.spec_index")
+GENERATED_PATHS = ("contracts", "contracts/", "contracts/test_generated.py")
 
 
 @dataclass
@@ -21,7 +22,13 @@ class SuiteResult:
     """What one in-process run of the contract suite ended with: its exit code and output."""
 
     ret: int
-    output: str  # stdout then stderr, as a terminal shows them
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """stdout then stderr, as a terminal shows them."""
+        return f"{self.stdout}\n{self.stderr}"
 
 
 @pytest.fixture
@@ -46,7 +53,12 @@ def run_suite_inprocess(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(ROOT)  # after pytester's own chdir; undone with it
 
     def run(*args: str) -> SuiteResult:
+        if any(arg.split("::")[0] in GENERATED_PATHS for arg in args):
+            # Kept loaded too: its one global schemathesis hook is registered at import, and
+            # imported again under a kept schemathesis it would be registered once more.
+            importlib.import_module("contract_suite.generated.wiring")
         result = pytester.runpytest_inprocess(*args, "-p", "no:cacheprovider")
-        return SuiteResult(int(result.ret), "\n".join(result.outlines + result.errlines))
+        return SuiteResult(int(result.ret), "\n".join(result.outlines),
+                           "\n".join(result.errlines))
 
     return run
