@@ -238,8 +238,8 @@ def test_the_driver_refuses_a_half_given_target_and_an_unknown_fault_with_exit_4
     assert err == [
         "ERROR: aqid-contracts: differential: give both --baseline-url and --base-url (or "
         "neither, for the embedded reference server)",
-        "ERROR: aqid-contracts: differential: no fault or variant 'no-such-fault' "
-        "(python -m reference_server --list-faults)",
+        "ERROR: aqid-contracts: differential: --fault 'no-such-fault' is not in the "
+        "catalogue (python -m reference_server --list-faults)",
         "ERROR: aqid-contracts: --base-url 'http://127.0.0.1:9/api' must not include /api "
         "(the suite appends /api and /api/v2 itself)"]
 

@@ -130,12 +130,15 @@ def sides(args: argparse.Namespace) -> tuple[Side, Side]:
         raise NeverStarted(f"aqid-contracts: differential: --baseline-url {args.baseline_url} "
                            "needs --baseline-token (or AQID_BASELINE_TOKEN)")
     if args.fault or args.variant:
-        from reference_server.faults import FAULTS
+        from reference_server.faults import FAULTS, VARIANTS
 
-        for name in (*args.fault, *args.variant):
-            if name not in FAULTS:
-                raise NeverStarted(f"aqid-contracts: differential: no fault or variant "
-                                   f"{name!r} (python -m reference_server --list-faults)")
+        for flag, names, catalogue in (("--fault", args.fault, FAULTS),
+                                       ("--variant", args.variant, VARIANTS)):
+            for name in names:
+                if name not in catalogue:
+                    raise NeverStarted(f"aqid-contracts: differential: {flag} {name!r} is not "
+                                       "in the catalogue (python -m reference_server "
+                                       "--list-faults)")
 
     def tokens(prefix: str) -> dict[str, str]:
         return {role: value for role, _ in _ROLES
