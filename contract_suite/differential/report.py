@@ -17,7 +17,8 @@ SHOWN_BODY = 1500  # characters of a body shown in a report
 
 
 def _value(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str,
+                                                            ensure_ascii=False)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -89,7 +90,8 @@ def _response(record: dict[str, Any] | None) -> str:
 
 
 def _shown(body: Any) -> str:
-    text = body if isinstance(body, str) else json.dumps(body, indent=1, sort_keys=True)
+    text = body if isinstance(body, str) else json.dumps(body, indent=1, sort_keys=True,
+                                                         ensure_ascii=False)
     return text if len(text) <= SHOWN_BODY else text[:SHOWN_BODY] + "\n…"
 
 
