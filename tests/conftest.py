@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
-PRELOADED = ("httpcore", "contract_suite.core.spec_index")
-GENERATED_PATHS = ("contracts", "contracts/", "contracts/test_generated.py")
+CONTRACTS = ROOT / "contracts"
 
 
 @dataclass
@@ -31,9 +32,49 @@ class SuiteResult:
         return f"{self.stdout}\n{self.stderr}"
 
 
+class _SeeModules:
+    """A plugin for an in-process run: sys.modules as the run ends, before pytester drops
+    what the run imported."""
+
+    def __init__(self) -> None:
+        self.modules: dict[str, ModuleType] = {}
+
+    def pytest_unconfigure(self, config: Any) -> None:
+        self.modules = dict(sys.modules)
+
+
+def _is_suite_module(name: str, module: ModuleType) -> bool:
+    path = getattr(module, "__file__", None)
+    return name.rpartition(".")[2] == "conftest" or (
+        path is not None and Path(path).resolve().is_relative_to(CONTRACTS))
+
+
+def _put_back(libraries: dict[str, ModuleType]) -> None:
+    for name, module in libraries.items():
+        sys.modules.setdefault(name, module)
+
+
 @pytest.fixture
-def run_suite_inprocess(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-                        ) -> Callable[..., SuiteResult]:
+def _libraries_kept() -> Iterator[dict[str, ModuleType]]:
+    """The libraries in-process runs imported, put back into sys.modules once pytester (set
+    up after this fixture, so torn down before it) has dropped them at the test's end.
+
+    pytester drops every module a run imported, after the run and again after the test.
+    A library imported lazily inside a run (httpcore on httpx's first request,
+    schemathesis' spec adapters) would then exist twice: objects kept elsewhere refer to
+    the dropped copy, so a later `isinstance` or `except` sees another class (seen:
+    schemathesis' OpenApiParameter, httpx raising a raw httpcore.ReadTimeout in later
+    tests). Only the suite's own test modules and conftests are dropped, so each run
+    imports them afresh.
+    """
+    libraries: dict[str, ModuleType] = {}
+    yield libraries
+    _put_back(libraries)
+
+
+@pytest.fixture
+def run_suite_inprocess(_libraries_kept: dict[str, ModuleType], pytester: pytest.Pytester,
+                        monkeypatch: pytest.MonkeyPatch) -> Callable[..., SuiteResult]:
     """Run `pytest <args>` against contracts/ in this process (pytester), as a user would.
 
     No interpreter start-up and no imports paid again: a run costs what its tests cost.
@@ -42,22 +83,19 @@ def run_suite_inprocess(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPat
     as in a terminal); the caller's AQID_* variables are dropped (the suite reads its
     target from them).
     """
-    # Imported before pytester's snapshot of sys.modules, so they stay loaded after a run:
-    # httpcore, or httpx (imported here already) would keep the exception classes of a
-    # dropped copy in its lazily filled map and raise them raw in later tests; spec_index,
-    # so its cache of the parsed specs is filled once per process, not once per run.
-    for module in PRELOADED:
-        importlib.import_module(module)
     for name in [name for name in os.environ if name.startswith("AQID_")]:
         monkeypatch.delenv(name)
     monkeypatch.chdir(ROOT)  # after pytester's own chdir; undone with it
 
     def run(*args: str) -> SuiteResult:
-        if any(arg.split("::")[0] in GENERATED_PATHS for arg in args):
-            # Kept loaded too: its one global schemathesis hook is registered at import, and
-            # imported again under a kept schemathesis it would be registered once more.
-            importlib.import_module("contract_suite.generated.wiring")
-        result = pytester.runpytest_inprocess(*args, "-p", "no:cacheprovider")
+        seen = _SeeModules()
+        try:
+            result = pytester.runpytest_inprocess(*args, "-p", "no:cacheprovider",
+                                                  plugins=[seen])
+        finally:
+            _libraries_kept.update({name: module for name, module in seen.modules.items()
+                                    if not _is_suite_module(name, module)})
+            _put_back(_libraries_kept)
         return SuiteResult(int(result.ret), "\n".join(result.outlines),
                            "\n".join(result.errlines))
 
