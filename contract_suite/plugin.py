@@ -31,6 +31,7 @@ from .core.target import Target
 GENERATED_MODULE = "test_generated.py"
 GENERATED_PATH = CONTRACTS_DIR / GENERATED_MODULE
 DELIVERIES_DIR = CONTRACTS_DIR / "deliveries"
+SCHEMATHESIS_PLUGIN = "schemathesis-on-demand"
 CLEANUP_RATE_LIMIT_BUDGET = 900.0  # seconds: several windows of any common limit
 _RESTORE = pytest.StashKey[list[Any]]()  # undo what the run set process-wide
 _GENERATED_RUN = pytest.StashKey[Any]()  # generated.wiring.GeneratedRun, when collected
@@ -53,6 +54,7 @@ def wants_contracts(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _rewrite_only_tests(config)
     config.stash[_DELETED_BY_WORKERS] = 0
     config.stash[_RATE_BY_WORKERS] = []
     resolve_options(config)  # a bad option value is a usage error even without contracts
@@ -158,11 +160,44 @@ def pytest_make_collect_report(collector: pytest.Collector
         return (yield)
     from .generated import wiring  # deferred: the point of this hook
 
+    _load_schemathesis_plugin(collector.config)
     run = collector.config.stash.get(_GENERATED_RUN, None)
     if run is None:
         run = collector.config.stash[_GENERATED_RUN] = wiring.GeneratedRun(session)
     with wiring.collecting(run):
         return (yield)
+
+
+def _rewrite_only_tests(config: pytest.Config) -> None:
+    """Keep pytest's assertion rewriting off schemathesis and hypothesis.
+
+    pytest marks every module of each distribution that has a pytest plugin entry point for
+    rewriting, blocked (`-p no:`) or not; importing schemathesis then rewrites ~400
+    modules, ~4 s at every start, and nothing is cached where PYTHONDONTWRITEBYTECODE is
+    set (CI machines). Their asserts are theirs, not our tests': plain Python serves.
+    """
+    marked = getattr(getattr(config.pluginmanager, "rewrite_hook", None), "_must_rewrite", None)
+    if isinstance(marked, set):
+        marked -= {name for name in marked
+                   if name.split(".")[0] in ("schemathesis", "hypothesis")}
+
+
+def _load_schemathesis_plugin(config: pytest.Config) -> None:
+    """schemathesis' pytest plugin, registered when the generated tests are collected.
+
+    pyproject's addopts block its entry point (`-p no:schemathesis`): loaded that way,
+    pytest marks every module of the distribution for assertion rewriting, ~300 modules
+    rewritten at every start (nothing is cached where PYTHONDONTWRITEBYTECODE is set, as on
+    CI machines): ~4 s before the first test of every run, generated or not. Imported
+    here it is plain Python. Where the entry point did load it (a pytest run without our
+    ini), it is not registered twice.
+    """
+    if config.pluginmanager.hasplugin("schemathesis") or config.pluginmanager.hasplugin(
+            SCHEMATHESIS_PLUGIN):
+        return
+    import schemathesis.pytest.plugin as schemathesis_plugin
+
+    config.pluginmanager.register(schemathesis_plugin, SCHEMATHESIS_PLUGIN)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -206,12 +241,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _cost_rank(item: pytest.Item) -> int:
     """Cheap, wide checks first, so a broken build fails in seconds (issue #14): curated
-    contracts (a few requests each, every operation's documented examples), then one
-    generated item per operation, then what waits on deliveries, then stateful sequences."""
+    contracts (a few requests each, every operation's documented examples), then what
+    waits on deliveries, then one generated item per operation, then stateful sequences.
+
+    Deliveries before generated on purpose: a delivery contract fires a sandbox event only
+    when no webhook the run did not create would receive it (room foreign-data), and the
+    generated tests create webhooks with untagged URLs (negative cases a server accepted)
+    that another xdist worker cannot tell from someone else's.
+    """
     if item.path.name == GENERATED_MODULE:
-        return 3 if "stateful" in item.nodeid.lower() else 1
+        return 3 if "stateful" in item.nodeid.lower() else 2
     if DELIVERIES_DIR in item.path.parents or item.get_closest_marker("sandbox"):
-        return 2
+        return 1
     return 0
 
 

@@ -19,6 +19,11 @@ SETTLE = 1.0  # seconds to watch for deliveries that must NOT come (duplicates, 
 MIN_POLL = 0.2  # seconds between two polls of the target, at least (rate limits)
 MAX_POLL = 2.0  # ... and at most, so a slow schedule still polls a few times in SLACK
 MAX_POLLS = 60  # requests one poll loop may send, whatever the time allows
+# Longest one delivery contract may wait for the target's schedule. The brief's production
+# schedule (retries after 60, 120, 600, 900 s) would hold a run for half an hour: such a
+# contract skips, saying so, where a target with short delays (the reference server's
+# --retry-delays, the embedded one's) runs it in seconds.
+MAX_WAIT = 120.0
 
 
 class UnusableSettings(ValueError):
@@ -57,6 +62,15 @@ class DeliveryTiming:
         """
         answering = attempts * self.timeout if slow_answers else 0.0
         return sum(self.retry_delays[: attempts - 1]) + answering + SLACK
+
+    def beyond_reach(self, seconds: float, what: str) -> str | None:
+        """Why a contract that must wait `seconds` for `what` skips, or None when it fits."""
+        if seconds <= MAX_WAIT:
+            return None
+        return (f"{what} takes {seconds:.0f} s with this target's retry_delays="
+                f"{list(self.retry_delays)}, beyond the {MAX_WAIT:.0f} s a delivery contract "
+                "waits: run it against a target with short delays (the reference server's "
+                "--retry-delays)")
 
     @property
     def first_arrival(self) -> float:

@@ -68,6 +68,9 @@ def test_a_failed_delivery_is_retried_with_the_same_id_body_and_signature(
     if delivery_timing.attempts < 2:
         pytest.skip("the target makes a single attempt (retry_delays is empty)")
     failures = min(2, delivery_timing.attempts - 1)
+    if reason := delivery_timing.beyond_reach(delivery_timing.schedule(failures + 1),
+                                              f"{failures} retries of a delivery"):
+        pytest.skip(reason)
     mine = Only(marker=delivery_marker)
     hook = subscribed_webhook(["record.finished"])
     hook.endpoint.respond_with(*[500] * failures, then=204, to=mine)
@@ -95,6 +98,9 @@ def test_a_subscriber_slower_than_the_timeout_is_a_failed_attempt(
     if delivery_timing.timeout > MAX_SLOW_TIMEOUT:
         pytest.skip(f"the target's timeout is {delivery_timing.timeout}s: too slow to test "
                     f"here (limit {MAX_SLOW_TIMEOUT}s)")
+    if reason := delivery_timing.beyond_reach(
+            delivery_timing.schedule(2, slow_answers=True), "a retry after a timeout"):
+        pytest.skip(reason)
     mine = Only(marker=delivery_marker)
     hook = subscribed_webhook(["record.reviewed"])
     hook.endpoint.respond_with(Answer(204, delay=delivery_timing.timeout + 1.0), then=204,
