@@ -28,7 +28,6 @@ import hypothesis.errors
 import pytest
 import requests
 import schemathesis
-import yaml
 from schemathesis import Case, Response
 from schemathesis.generation import GenerationMode
 from schemathesis.openapi.checks import EnsureResourceAvailability
@@ -36,6 +35,7 @@ from schemathesis.openapi.checks import EnsureResourceAvailability
 from ..core.exchanges import Exchange, headers_of
 from ..core.http import addressed_id
 from ..core.ratelimit import RateGovernor, RateLimitBudgetSpent, key_for
+from ..core.spec_index import load_yaml
 from ..core.target import api_version_of
 from . import checks as _custom_checks  # noqa: F401 - registers our checks with schemathesis
 from .room import is_false_alarm
@@ -116,7 +116,7 @@ class GeneratedRun:
             if not path.exists():
                 continue
             schema = schemathesis.openapi.from_dict(
-                without_extensions(yaml.safe_load(path.read_text(encoding="utf-8"))),
+                without_extensions(load_yaml(path)),
                 config=schemathesis_config(session, version))
             setattr(schema.hooks, RUN_ATTRIBUTE, self)
             # Schema-scoped hooks (clones share them). before_call has no schema scope in
