@@ -51,8 +51,8 @@ class Result:
     def verdict(self) -> str:
         if self.exit_code not in (0, 1):
             return "ERROR"
-        if self.kind == "fault":
-            return "shown" if self.exit_code == 1 else "MISSED"
+        if self.kind == "fault":  # a named difference, not merely a failing contract
+            return "shown" if self.exit_code == 1 and self.differences else "MISSED"
         if self.kind == "clean":
             return "ok" if self.exit_code == 0 else "FALSE DIFFERENCE"
         return "ok" if not self.contract and (self.exit_code == 0 or self.review) else "FLAGGED"
