@@ -87,10 +87,6 @@ class ExchangeLog:
         for observer in observers:
             observer(exchange)
 
-    @property
-    def observed(self) -> bool:
-        return bool(self._observers)
-
 
 def headers_of(headers: Any) -> dict[str, str]:
     """A plain str→str copy of an httpx/requests/werkzeug header collection."""

@@ -52,7 +52,6 @@ def delivery_exchange(request: ReceivedRequest, test: str | None) -> Exchange:
 def exchange_recorder(log: ExchangeLog) -> OnRequest:
     """The receiver callback: each request, tagged with the test running when it arrived."""
     def record(request: ReceivedRequest) -> None:
-        if log.observed:
-            log.record(delivery_exchange(request, log.current_test))
+        log.record(delivery_exchange(request, log.current_test))
 
     return record
