@@ -214,6 +214,77 @@ def test_reports_show_request_both_responses_and_the_json_diff_with_secrets_mask
     assert xml.count("<failure") == 1 and 'name="v2 GET /webhooks"' in xml
 
 
+DELIVERY_TEST = "contracts/deliveries/test_delivery_routing.py::test_deleted"
+RECEIVER = "http://127.0.0.1:40100/aqid-contracts/{run}/deleted-3-a1b2c3"
+
+
+def delivery(run_id: str, alias: str, uuid: str) -> dict[str, Any]:
+    payload = {"webhook": {"uuid": "0000aaaa-0000-4000-8000-000000000001",
+                           "created_at": "2026-01-01T10:00:00Z", "events": ["case.*"]},
+               "trigger": {"triggered_at": "2026-01-01T10:00:01Z", "alias": alias},
+               "data": ["ping"] if alias == "ping" else {"case": {"ref": "c-1"}}}
+    return {"type": "exchange", "kind": "delivery", "test": DELIVERY_TEST, "method": "POST",
+            "url": RECEIVER.format(run=run_id),
+            "request_headers": {"Content-Type": "application/json",
+                                "X-AQID-Delivery-Id": uuid, "X-AQID-Delivery-Attempt": "1",
+                                "X-AQID-Signature": "A" * 43 + "="},
+            "request_body": {"json": payload}, "status": 204, "response_headers": {},
+            "response_body": None}
+
+
+def a_delivery_run(name: str, *, run_id: str, first_id: int, ping_arrived: bool,
+                   event_arrived: bool = True, marked: bool = False) -> Run:
+    """A test creating an enabled webhook (so it is pinged), reading its log, firing an
+    event and deleting it: the ping arrives, and shows in the log, or not yet."""
+    hook = webhook(first_id, run_id=run_id, uuid="0000aaaa-0000-4000-8000-000000000001")
+    hook["url"] = RECEIVER.format(run=run_id)
+    ping_uuid, event_uuid = (f"{first_id:08d}-2222-4000-8000-00000000000{n}" for n in (1, 2))
+    ping_entry = {"object": "webhook_delivery", "id": first_id * 10, "uuid": ping_uuid,
+                  "event": "ping", "attempts": 1, "response": {"status_code": "204"}}
+    log = {"object": "paginated_list", "data": [ping_entry] if ping_arrived else [],
+           "count": int(ping_arrived), "total": int(ping_arrived), "links": None}
+    records = [
+        {"type": "meta", "base_url": BASE, "run_id": run_id, "seed": 1, "profile": "smoke"},
+        exchange("POST", "/api/v2/webhooks", 201, hook, test=DELIVERY_TEST,
+                 request={"url": hook["url"], "events": ["case.*"]}),
+        *([delivery(run_id, "ping", ping_uuid)] if ping_arrived else []),
+        exchange("GET", f"/api/v2/webhooks/{first_id}/deliveries", 200, log,
+                 test=DELIVERY_TEST),
+        *([delivery(run_id, "case.created", event_uuid)] if event_arrived else []),
+        exchange("DELETE", f"/api/v2/webhooks/{first_id}", 204, None, test=DELIVERY_TEST),
+        {"type": "outcome", "test": DELIVERY_TEST, "when": "call", "outcome": "passed",
+         "pings": marked},
+    ]
+    return Run(name, records)
+
+
+def test_a_ping_racing_the_test_is_left_out_and_compared_where_the_test_waits_for_it() -> None:
+    baseline = a_delivery_run("b1", run_id="aaaa1111", first_id=1, ping_arrived=True)
+    late = a_delivery_run("c", run_id="cccc3333", first_id=7, ping_arrived=False)
+    maps = [normalised(baseline)]
+    assert compare(maps[0], normalised(late), learn_noise(maps)).findings == []
+    # Only the ping: an event that stopped arriving is still a difference.
+    lost = a_delivery_run("c", run_id="cccc3333", first_id=7, ping_arrived=True,
+                          event_arrived=False)
+    result = compare(maps[0], normalised(lost), learn_noise(maps))
+    assert [(f.operation, f.changes[0].path) for f in result.findings] == [
+        ("delivery POST (receiver)", "exchange")]
+    # A test marked `pings` (in every run) waits for its ping: one that never came counts.
+    marked = [a_delivery_run("b1", run_id="aaaa1111", first_id=1, ping_arrived=True,
+                             marked=True),
+              a_delivery_run("c", run_id="cccc3333", first_id=7, ping_arrived=False,
+                             marked=True)]
+    assert all(run.ping_tests == {DELIVERY_TEST} for run in marked)
+    result = compare(normalised(marked[0]), normalised(marked[1]),
+                     learn_noise([normalised(marked[0])]))
+    assert {f.operation for f in result.findings} == {
+        "delivery POST (receiver)", "v2 GET /webhooks/{id}/deliveries"}
+    # ...and where only one run marked it (an older recording), its pings race.
+    mixed = frozenset({DELIVERY_TEST}) & baseline.ping_tests
+    assert compare(normalised(baseline, mixed), normalised(marked[1], mixed),
+                   learn_noise(maps)).findings == []
+
+
 def test_a_recording_round_trips_and_a_broken_one_is_one_line(tmp_path: Path) -> None:
     runs = [a_run("baseline-1", run_id="aaaa1111", first_id=1),
             a_run("baseline-2", run_id="bbbb2222", first_id=4)]

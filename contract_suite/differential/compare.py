@@ -75,10 +75,13 @@ def _child(path: str, name: str) -> str:
         f"{path}[{name!r}]"
 
 
-def normalised(run: Run) -> dict[tuple[str, ...], Normalised]:
+def normalised(run: Run, ping_tests: frozenset[str] | None = None
+               ) -> dict[tuple[str, ...], Normalised]:
+    """`ping_tests`: whose pings are compared (default: the tests this run marked `pings`)."""
     meta = run.meta
-    normaliser = Normaliser(RunFacts(base_url=meta.get("base_url", ""),
-                                     run_id=meta.get("run_id", "")))
+    normaliser = Normaliser(RunFacts(
+        base_url=meta.get("base_url", ""), run_id=meta.get("run_id", ""),
+        ping_tests=frozenset(run.ping_tests) if ping_tests is None else ping_tests))
     out: dict[tuple[str, ...], Normalised] = {}
     records = without_poll_repeats(run.exchanges)
     # Per test, its API exchanges first, in the order it made them, then what the receiver

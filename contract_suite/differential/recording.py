@@ -41,6 +41,12 @@ class Run:
                 if r.get("type") == "outcome" and r.get("outcome") == "failed"}
 
     @property
+    def ping_tests(self) -> set[str]:
+        """Tests marked `pings`: they wait for their webhooks' pings, which are compared."""
+        return {r["test"] for r in self.records
+                if r.get("type") == "outcome" and r.get("pings")}
+
+    @property
     def tests(self) -> set[str]:
         return {r["test"] for r in self.records if r.get("type") == "outcome"}
 

@@ -33,6 +33,7 @@ EVENT = "form.submitted"
 ORDER_GAP = 1.1
 
 
+@pytest.mark.pings  # it waits for the ping and checks its log entry
 def test_the_delivery_log_lists_each_delivery_as_it_was_sent_newest_first(
     subscribed_webhook: Callable[..., Subscription], fire_event: Callable[..., int],
     api: ApiClient, delivery_marker: str, delivery_timing: DeliveryTiming,

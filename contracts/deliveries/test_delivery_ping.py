@@ -23,7 +23,7 @@ from contract_suite.deliveries.events import Only
 from contract_suite.deliveries.subscriptions import Subscription
 from contract_suite.deliveries.timing import SETTLE, DeliveryTiming
 
-pytestmark = [pytest.mark.sandbox, pytest.mark.writes]
+pytestmark = [pytest.mark.sandbox, pytest.mark.writes, pytest.mark.pings]
 
 PINGS_NEED_SANDBOX = ("pings on create/re-enable are the reference server's decision (brief); "
                       "this target has no /_sandbox")
