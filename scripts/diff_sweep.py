@@ -101,6 +101,7 @@ def main(argv: list[str]) -> int:
         parser.error("--seeds needs at least one seed")
     faults, variants = _names(args.faults, FAULTS), _names(args.variants, VARIANTS)
     folder = Path(tempfile.mkdtemp(prefix="aqid-diff-sweep-"))
+    print(f"each run's reports (differential.md): {folder}", flush=True)
     recording = folder / f"clean-seed-{seeds[0]}.jsonl.gz"
     started = time.monotonic()
     results: list[Result] = []
