@@ -10,4 +10,5 @@ pytest_plugins = [
     "contract_suite.core.html_report",
     "contract_suite.coverage.plugin",
     "contract_suite.differential.recorder",
+    "contract_suite.differential.pytest_entry",
 ]

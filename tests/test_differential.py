@@ -367,3 +367,40 @@ def test_an_unreachable_candidate_ends_the_differential_run_with_one_line_and_ex
     assert capsys.readouterr().err.splitlines() == [
         f"ERROR: aqid-contracts: target http://127.0.0.1:{port} is unreachable (connection "
         "refused) — check --base-url"]
+
+
+@pytest.mark.slow
+def test_pytest_with_a_baseline_url_is_a_differential_run_of_the_same_selection(
+        tmp_path: Path) -> None:
+    """`pytest contracts/… --baseline-url OLD --base-url NEW`: the driver's run, its exit."""
+    import subprocess
+    import sys
+
+    from contract_suite.core.paths import ROOT
+    from reference_server.launcher import start_reference_server
+
+    tokens = {"team-a": "entry-token-a"}
+    with start_reference_server(db_path=tmp_path / "old.sqlite3", tokens=tokens) as old, \
+            start_reference_server(db_path=tmp_path / "new.sqlite3", tokens=tokens,
+                                   faults=["list-order-descending"]) as new:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", PAGINATION, "-p", "no:cacheprovider",
+             "--baseline-url", old.base_url, "--baseline-token", "entry-token-a",
+             "--base-url", new.base_url, "--token", "entry-token-a",
+             "--profile", "smoke", "--seed", "11"],
+            cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+            env={k: v for k, v in __import__("os").environ.items()
+                 if not k.startswith("AQID_")} | {"AQID_DIFF_REPORTS": str(tmp_path)})
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert f"baseline: {old.base_url} (2 runs) | candidate: {new.base_url} | seed 11" in output
+    assert "DIFF v2 GET /webhooks" in output
+    assert "entry-token-a" not in output  # tokens never in full
+    # A path outside contracts/ is refused before any run, in one line.
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/test_spec.py", "--baseline-url",
+         "http://127.0.0.1:9", "--base-url", "http://127.0.0.1:9"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "a differential run compares contract runs: tests/test_spec.py is not under" in \
+        done.stderr
