@@ -136,6 +136,32 @@ def test_a_broken_api_prints_the_step_lines_and_received_vs_expected(
     assert "Traceback" not in text and "contract_suite/curated/steps.py" not in text
 
 
+
+def test_a_scenario_that_fails_deletes_its_webhooks_at_its_end(suite: pytest.Pytester) -> None:
+    """The failing scenario never reaches its DELETE step: what it created goes at once,
+    not at the run's end (later list walks must not see it), and only what it created."""
+    suite.makeconftest(CONFTEST.format(faults=["patch-not-stored"]) + textwrap.dedent("""
+        import pytest
+
+        @pytest.hookimpl(wrapper=True)
+        def pytest_runtest_call(item):
+            session = item.config.stash[SESSION_OVERRIDE]
+            fake = session.api._http._transport.handler.__self__
+            if not fake.webhooks:  # someone else's webhook, there before the scenario
+                fake.webhooks[99] = {"object": "webhook", "id": 99, "url": "https://x.test/"}
+            try:
+                return (yield)
+            finally:
+                print(f"LEFT after {item.name}: {sorted(fake.webhooks)}")
+    """))
+    suite.makefile(".contract.yaml", lifecycle=GOOD)
+    result = run(suite, "-s", "-k", "create-and-disable")
+    result.assert_outcomes(failed=1, deselected=2)
+    assert "LEFT after create-and-disable: [99]" in result.stdout.str()
+    deletes = [line for line in result.stdout.lines if "DELETE" in line]
+    assert deletes == [], deletes  # the tidy-up is not a contract step: nothing reported
+
+
 @pytest.mark.parametrize(("contract", "message"), [
     (GOOD.replace("expect: {status: 201}", "expct: {status: 201}"),
      "contract file error: bad.contract.yaml:10: unknown key 'expct' at "

@@ -87,3 +87,17 @@ def delete_webhooks(
         elif response.status_code != 404:  # 404: already gone, which is what we wanted
             result.errors.append(f"DELETE webhook {webhook_id} answered {response.status_code}")
     return result
+
+
+def delete_created_since(api: ApiClient, before: Mapping[Credentials, set[int]]) -> CleanupResult:
+    """Delete the webhooks created since `before` (`api.created_now()`) that still exist:
+    a test that stopped at a failure leaves nothing behind for the tests after it. No
+    sweep (other tests' webhooks are not this test's business); errors are reported in the
+    result, and the run's own cleanup at the end tries again."""
+    now = api.created_now()
+    left = {credentials: ids - before.get(credentials, set())
+            for credentials, ids in now.items()}
+    left = {credentials: ids for credentials, ids in left.items() if ids}
+    if not left:
+        return CleanupResult()
+    return delete_webhooks(api, api.target.run_id, known=left, sweep=False)

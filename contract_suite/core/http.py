@@ -116,6 +116,12 @@ class ApiClient:
         with self._lock:
             return set(self._ever_created)
 
+    def created_now(self) -> dict[Credentials, set[int]]:
+        """Webhooks created through this client and not deleted since, by credentials (a
+        copy: compare two to see what a test left behind)."""
+        with self._lock:
+            return {credentials: set(ids) for credentials, ids in self.created.items()}
+
     def remember_created(self, webhook_id: int, credentials: Credentials = "token") -> None:
         with self._lock:
             self.created.setdefault(credentials, set()).add(webhook_id)
