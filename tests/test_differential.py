@@ -404,3 +404,60 @@ def test_pytest_with_a_baseline_url_is_a_differential_run_of_the_same_selection(
     assert done.returncode == 4, done.stdout + done.stderr
     assert "a differential run compares contract runs: tests/test_spec.py is not under" in \
         done.stderr
+
+
+def test_updated_at_that_moved_on_a_rejected_update_is_a_difference_and_timing_is_not() -> None:
+    def run(name: str, *, moved_on_reject: bool, update_in_same_second: bool) -> Run:
+        hook = webhook(5, run_id="aaaa1111", uuid="0000aaaa-0000-4000-8000-000000000005")
+        later = {**hook, "updated_at": "2026-01-01T10:00:02Z"}
+        patched = later if not update_in_same_second else hook
+        return Run(name, [
+            {"type": "meta", "base_url": BASE, "run_id": "aaaa1111"},
+            exchange("POST", "/api/v2/webhooks", 201, hook, request={"url": hook["url"]}),
+            exchange("PATCH", "/api/v2/webhooks/5", 422, {"url": ["bad"]}, request={"url": 1}),
+            exchange("GET", "/api/v2/webhooks/5", 200, later if moved_on_reject else hook),
+            exchange("PATCH", "/api/v2/webhooks/5", 200, patched, request={"events": ["*"]}),
+            exchange("GET", "/api/v2/webhooks/5", 200, patched)])
+
+    baseline = normalised(run("b", moved_on_reject=False, update_in_same_second=False))
+    assert baseline[next(iter(baseline))].document["body"]["updated_at"] == "<= created_at>"
+    # A successful update in the same second as the create, or not: timing, no difference.
+    same_second = normalised(run("c", moved_on_reject=False, update_in_same_second=True))
+    assert compare(baseline, same_second, learn_noise([baseline])).findings == []
+    faulty = normalised(run("c", moved_on_reject=True, update_in_same_second=False))
+    result = compare(baseline, faulty, learn_noise([baseline]))
+    assert [(f.operation, [(c.path, c.baseline) for c in f.changes]) for f in result.findings] \
+        == [("v2 GET /webhooks/{id}", [("$.updated_at", "<= created_at>")])]
+
+
+def test_the_recorder_checks_each_delivery_signature_and_writes_no_secret(
+        tmp_path: Path) -> None:
+    from contract_suite.core.exchanges import Exchange
+    from contract_suite.deliveries.signature import sign
+    from contract_suite.differential.recorder import ExchangeWriter
+
+    secret, url = "whsec-0123456789abcdef", "http://127.0.0.1:40100/aqid-contracts/r/hook-1"
+    body = b'{"trigger": {"alias": "case.created"}}'
+
+    def delivery(signature: str | None, to: str = url) -> Exchange:
+        headers = {"Content-Type": "application/json"}
+        if signature:
+            headers["X-AQID-Signature"] = signature
+        return Exchange("delivery", TEST, "POST", to, headers, body, 204, {}, None)
+
+    created = Exchange("client", TEST, "POST", BASE + "/api/v2/webhooks", {}, b"{}", 201, {},
+                       json.dumps({"id": 1, "url": url, "secret": secret}).encode())
+    path = tmp_path / "exchanges.jsonl"
+    writer = ExchangeWriter(path, mask=lambda text: text.replace(secret, "whse…"))
+    writer.exchange(delivery(sign(secret, body)))  # a ping before its create's answer
+    writer.exchange(created)
+    writer.exchange(delivery(sign("another-key", body)))
+    writer.exchange(delivery(None))
+    writer.exchange(delivery(sign(secret, body), to=url + "-unknown"))
+    writer.close()
+    text = path.read_text()
+    verdicts = [json.loads(line).get("signature_check") for line in text.splitlines()]
+    assert verdicts == [None, "verifies with the webhook's secret",
+                        "does not verify with the webhook's secret", "unsigned",
+                        "no secret seen for this URL"]
+    assert secret not in text

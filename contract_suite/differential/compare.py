@@ -75,13 +75,17 @@ def _child(path: str, name: str) -> str:
         f"{path}[{name!r}]"
 
 
-def normalised(run: Run, ping_tests: frozenset[str] | None = None
-               ) -> dict[tuple[str, ...], Normalised]:
-    """`ping_tests`: whose pings are compared (default: the tests this run marked `pings`)."""
+def normalised(run: Run, ping_tests: frozenset[str] | None = None,
+               signature_checks: bool | None = None) -> dict[tuple[str, ...], Normalised]:
+    """`ping_tests`: whose pings are compared (default: the tests this run marked `pings`);
+    `signature_checks`: compare the recorder's verdict on each delivery's signature
+    (default: when this run has them). A comparison passes both the same for every run."""
     meta = run.meta
     normaliser = Normaliser(RunFacts(
         base_url=meta.get("base_url", ""), run_id=meta.get("run_id", ""),
-        ping_tests=frozenset(run.ping_tests) if ping_tests is None else ping_tests))
+        ping_tests=frozenset(run.ping_tests) if ping_tests is None else ping_tests,
+        signature_checks=run.signature_checked if signature_checks is None
+        else signature_checks))
     out: dict[tuple[str, ...], Normalised] = {}
     records = without_poll_repeats(run.exchanges)
     # Per test, its API exchanges first, in the order it made them, then what the receiver

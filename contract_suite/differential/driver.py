@@ -281,11 +281,13 @@ def _main(args: argparse.Namespace, pytest_args: tuple[str, ...],
         shutil.rmtree(folder, ignore_errors=True)
     # A test's pings are compared where every run marked it `pings` (a recording made
     # by older contracts may not have): elsewhere they race the test, on both sides.
-    ping_tests = frozenset.intersection(*(frozenset(r.ping_tests) for r in (*baselines, cand)))
-    maps = [normalised(run, ping_tests) for run in baselines]
+    runs = (*baselines, cand)
+    ping_tests = frozenset.intersection(*(frozenset(r.ping_tests) for r in runs))
+    signatures = all(r.signature_checked for r in runs)
+    maps = [normalised(run, ping_tests, signatures) for run in baselines]
     noise = learn_noise(maps)
     seen = set().union(*maps)
-    comparison = compare(maps[0], normalised(cand, ping_tests), noise, approvals,
+    comparison = compare(maps[0], normalised(cand, ping_tests, signatures), noise, approvals,
                          candidate_failures=cand.failed_tests, baseline_seen=seen)
     title = (f"baseline: {source} | candidate: {candidate.describe()} | seed {seed}, "
              f"profile {profile}" + (f", pytest {' '.join(pytest_args)}" if pytest_args else ""))

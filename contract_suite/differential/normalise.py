@@ -6,7 +6,11 @@ From the spec and the brief's Room, per test, in the order the test made its exc
   compare equal while "the same webhook" stays the same one; other ids stay as sent;
 - uuids are `<uuid #n>` by first appearance (X-AQID-Delivery-Id = the log's uuid survives);
 - date-times keep only their form (`<date-time Z>`, `<date-time .f+00:00>`): the instant is
-  the run's, the form is the contract's (Room: fractional seconds);
+  the run's, the form is the contract's (Room: fractional seconds); one relation is kept,
+  because the brief pins it: a webhook the test has not updated successfully yet shows
+  `updated_at` `<= created_at>` when the two are equal (a rejected update moves nothing);
+- a delivery's signature: its encoding and length, and whether it verifies with the
+  webhook's secret (the recorder checks it; the secret itself is masked in the file);
 - secrets, tokens, the run id, the tagged URLs' random slugs, the target's and the
   receiver's host:port; signatures keep their encoding and length only;
 - Room: `events` as a set, media types without parameters and case, extra headers
@@ -40,6 +44,7 @@ BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 HEX = re.compile(r"^[0-9a-f]+$")
 API_PATH = re.compile(r"^/api(/v2)?(/webhooks.*)$")
 LIST_PATH = re.compile(r"^/api(?:/v2)?/webhooks$")
+WEBHOOK_ONLY_PATH = re.compile(r"^/api(?:/v2)?/webhooks/([^/]+)$")
 LOG_PATH = re.compile(r"^/api(?:/v2)?/webhooks/[^/]+/deliveries$")
 ID_SEGMENT = re.compile(r"^(/webhooks/)[^/]+")
 
@@ -63,6 +68,7 @@ class RunFacts:
     base_url: str = ""
     run_id: str = ""
     ping_tests: frozenset[str] = frozenset()  # tests marked `pings`: their pings compared
+    signature_checks: bool = True  # False: a run recorded without them (compare none)
 
 
 @dataclass
@@ -72,6 +78,7 @@ class TestState:
     created: dict[int, int] = field(default_factory=dict)  # webhook id -> n (n-th created)
     deliveries: dict[int, int] = field(default_factory=dict)
     uuids: dict[str, int] = field(default_factory=dict)
+    updated: set[Any] = field(default_factory=set)  # webhook ids a 2xx PUT/PATCH has changed
 
     def webhook(self, value: int) -> str | int:
         n = self.created.get(value)
@@ -136,11 +143,17 @@ class Normaliser:
         if isinstance(node, dict):
             delivery = "attempts" in node or node.get("object") == "webhook_delivery"
             out: dict[str, Any] = {}
+            unchanged = (not delivery and "created_at" in node
+                         and isinstance(node.get("updated_at"), str)
+                         and node["updated_at"] == node.get("created_at")
+                         and node.get("id") not in state.updated)
             for name, item in node.items():
                 if name == "secret" and isinstance(item, str):
                     out[name] = "<secret>"
                 elif name == "id" and isinstance(item, int) and not isinstance(item, bool):
                     out[name] = state.delivery(item) if delivery else state.webhook(item)
+                elif name == "updated_at" and unchanged:
+                    out[name] = "<= created_at>"
                 elif name in LINK_KEYS and isinstance(item, str):
                     out[name] = self.link(item, state)
                 elif name.lower() == "x-aqid-signature" and isinstance(item, str):
@@ -183,6 +196,7 @@ class Normaliser:
         if kind != "delivery":
             self._remember_created(method, parts.path, record.get("status"), response_body,
                                    state)
+            self._remember_updated(method, parts.path, record.get("status"), state)
         path = self.text(parts.path, state)
         query = sorted((k, self.text(v, state)) for k, v in parse_qsl(parts.query, True))
         if kind == "delivery":
@@ -191,6 +205,8 @@ class Normaliser:
             document = {"headers": picked(record.get("request_headers", {}), DELIVERY_HEADERS,
                                           (), self, state),
                         "body": self.value(request_body, state)}
+            if self.facts.signature_checks:
+                document["signature"] = record.get("signature_check", "<not checked>")
         else:
             signature = (path, json.dumps(query), _canonical(self.value(request_body, state)))
             if LIST_PATH.match(parts.path) and method == "GET":
@@ -210,6 +226,14 @@ class Normaliser:
         self.seen[base] = occurrence
         key = (test, kind, method, _digest(signature), str(occurrence))
         return Normalised(key, operation_of(kind, method, parts.path), test, document, record)
+
+    def _remember_updated(self, method: str, path: str, status: Any, state: TestState) -> None:
+        """A 2xx PUT/PATCH of /webhooks/{id}: its updated_at may move from now on."""
+        match = WEBHOOK_ONLY_PATH.match(path)
+        if (match and method in ("PUT", "PATCH") and isinstance(status, int)
+                and 200 <= status < 300):
+            identifier = match.group(1)
+            state.updated.add(int(identifier) if identifier.isdigit() else identifier)
 
     def _remember_created(self, method: str, path: str, status: Any, body: Any,
                           state: TestState) -> None:

@@ -22,19 +22,29 @@ import pytest
 from ..core.exchanges import Exchange
 from ..core.options import add_string_option, lookup
 from ..core.session import existing_session
+from ..deliveries.signature import verify
 
 DEST, FLAG, ENV = "aqid_record_exchanges", "--record-exchanges", "AQID_RECORD_EXCHANGES"
 MAX_BODY_CHARS = 32_768  # larger bodies (oversized-body contracts) are kept as size + digest
 
 
 class ExchangeWriter:
-    """One process's recording file; called from any thread (the receiver's too)."""
+    """One process's recording file; called from any thread (the receiver's too).
+
+    A delivery's signature is keyed by the webhook's secret, which is masked in the file:
+    the writer checks it here instead, against the secret the API answered for the
+    webhook at that URL (kept in memory only), and records the verdict
+    (`signature_check`). A delivery that arrives before its create's answer is recorded
+    (a ping can) waits for it; one whose secret never shows is written at close.
+    """
 
     def __init__(self, path: Path, mask: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file: IO[str] = path.open("a", encoding="utf-8")
         self._mask = mask
         self._lock = threading.Lock()
+        self._secrets: dict[str, str] = {}  # webhook url -> its secret, as the API answered
+        self._waiting: dict[str, list[tuple[dict[str, Any], Exchange]]] = {}
 
     def write(self, record: dict[str, Any]) -> None:
         line = self._mask(json.dumps(record, sort_keys=True, default=str))
@@ -43,18 +53,62 @@ class ExchangeWriter:
                 self._file.write(line + "\n")
 
     def exchange(self, exchange: Exchange) -> None:
-        self.write({"type": "exchange", "kind": exchange.kind, "test": exchange.test,
-                    "method": exchange.method, "url": exchange.url,
-                    "request_headers": dict(exchange.request_headers),
-                    "request_body": encode_body(exchange.request_body),
-                    "status": exchange.status,
-                    "response_headers": dict(exchange.response_headers),
-                    "response_body": encode_body(exchange.response_body),
-                    "elapsed": exchange.elapsed})
+        record = {"type": "exchange", "kind": exchange.kind, "test": exchange.test,
+                  "method": exchange.method, "url": exchange.url,
+                  "request_headers": dict(exchange.request_headers),
+                  "request_body": encode_body(exchange.request_body),
+                  "status": exchange.status,
+                  "response_headers": dict(exchange.response_headers),
+                  "response_body": encode_body(exchange.response_body),
+                  "elapsed": exchange.elapsed}
+        if exchange.kind == "delivery":
+            with self._lock:
+                secret = self._secrets.get(exchange.url)
+                if secret is None:
+                    self._waiting.setdefault(exchange.url, []).append((record, exchange))
+                    return
+            self.write(_checked(record, exchange, secret))
+            return
+        self.write(record)
+        for url, secret in _webhook_secrets(exchange):
+            with self._lock:
+                self._secrets[url] = secret
+                waiting = self._waiting.pop(url, [])
+            for held, delivery in waiting:
+                self.write(_checked(held, delivery, secret))
 
     def close(self) -> None:
         with self._lock:
+            waiting = [item for items in self._waiting.values() for item in items]
+            self._waiting.clear()
+        for record, _ in waiting:
+            self.write({**record, "signature_check": "no secret seen for this URL"})
+        with self._lock:
             self._file.close()
+
+
+def _checked(record: dict[str, Any], delivery: Exchange, secret: str) -> dict[str, Any]:
+    header = next((v for k, v in delivery.request_headers.items()
+                   if k.lower() == "x-aqid-signature"), None)
+    if not header:
+        verdict = "unsigned"
+    elif verify(secret, delivery.request_body or b"", header):
+        verdict = "verifies with the webhook's secret"
+    else:
+        verdict = "does not verify with the webhook's secret"
+    return {**record, "signature_check": verdict}
+
+
+def _webhook_secrets(exchange: Exchange) -> list[tuple[str, str]]:
+    """(url, secret) of each webhook an API answer shows (one webhook, or a list's)."""
+    try:
+        body = exchange.response_json()
+    except Exception:  # noqa: BLE001 - not JSON: no webhook in it
+        return []
+    items = body.get("data") if isinstance(body, dict) and "data" in body else [body]
+    return [(item["url"], item["secret"]) for item in items or ()
+            if isinstance(item, dict) and isinstance(item.get("url"), str)
+            and isinstance(item.get("secret"), str) and item["secret"]]
 
 
 def encode_body(raw: bytes | None) -> dict[str, Any] | None:

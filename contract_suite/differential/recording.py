@@ -47,6 +47,11 @@ class Run:
                 if r.get("type") == "outcome" and r.get("pings")}
 
     @property
+    def signature_checked(self) -> bool:
+        """Whether the recorder checked its deliveries' signatures (older recordings: no)."""
+        return all("signature_check" in r for r in self.exchanges if r.get("kind") == "delivery")
+
+    @property
     def tests(self) -> set[str]:
         return {r["test"] for r in self.records if r.get("type") == "outcome"}
 
