@@ -84,8 +84,11 @@ def interrupt_run(target: Target, folder: Path, *args: str, call: int = 1) -> In
                PYTHONPATH=os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")])))
     command = [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-q",
                "-p", "aqid_test_calls"]
+    # SIGINT as a terminal's foreground job has it: a shell starts background jobs (`make
+    # test &`) with SIGINT ignored, and an ignored signal stays ignored across exec.
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+                               stderr=subprocess.STDOUT, start_new_session=True,
+                               preexec_fn=_default_sigint)
     chunks: list[bytes] = []
 
     def read() -> None:
@@ -123,6 +126,10 @@ def interrupt_run(target: Target, folder: Path, *args: str, call: int = 1) -> In
         assert process.stdout is not None
         process.stdout.close()
     return Interrupted(process.returncode, output())
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _started(calls: Path) -> int:
