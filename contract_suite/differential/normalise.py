@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -263,20 +264,13 @@ def own_items_only(body: Any, state: TestState) -> Any:
     behaviour; `count` (items on this page) is kept less the foreign items dropped, and
     `total`, `total_pages` and `links`, which count the whole team, only as a shape.
     """
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+    page = _filtered_page(body, lambda item: isinstance(item, dict)
+                          and item.get("id") in state.created)
+    if page is None:
         return body
-    out = dict(body)
-    out["data"] = [item for item in body["data"]
-                   if isinstance(item, dict) and item.get("id") in state.created]
-    dropped = len(body["data"]) - len(out["data"])
-    meta = out.get("meta")
-    if isinstance(meta, dict) and isinstance(meta.get("pagination"), dict):
-        out["meta"] = {**meta, "pagination": dict(meta["pagination"])}
-    for holder in (out, (out.get("meta") or {}).get("pagination")):
-        if not isinstance(holder, dict):
-            continue
-        if isinstance(holder.get("count"), int) and not isinstance(holder["count"], bool):
-            holder["count"] -= dropped
+    out, dropped, holders = page
+    for holder in holders:
+        _subtract(holder, "count", dropped)
         for name in ("total", "total_pages", "links"):
             if name in holder:
                 holder[name] = f"<{_shape(holder[name])}: team-wide>"
@@ -298,23 +292,34 @@ def is_ping(payload: Any) -> bool:
 
 def without_pings(body: Any) -> Any:
     """A delivery log page less its ping entries, `count` and `total` less those dropped."""
+    page = _filtered_page(body, lambda entry: not is_ping(entry))
+    if page is None or not page[1]:
+        return body
+    out, dropped, holders = page
+    for holder in holders:
+        _subtract(holder, "count", dropped)
+        _subtract(holder, "total", dropped)
+    return out
+
+
+def _filtered_page(body: Any, keep: Callable[[Any], bool]
+                   ) -> tuple[dict[str, Any], int, list[dict[str, Any]]] | None:
+    """A copy of a list page (v2: counts at the top; v1: in meta.pagination) with only the
+    items `keep` accepts: (page, items dropped, the copied dicts that hold its counts)."""
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        return body
-    kept = [entry for entry in body["data"] if not is_ping(entry)]
-    dropped = len(body["data"]) - len(kept)
-    if not dropped:
-        return body
-    out = {**body, "data": kept}
+        return None
+    out = {**body, "data": [item for item in body["data"] if keep(item)]}
+    holders = [out]
     meta = out.get("meta")
     if isinstance(meta, dict) and isinstance(meta.get("pagination"), dict):
         out["meta"] = {**meta, "pagination": dict(meta["pagination"])}
-    for holder in (out, (out.get("meta") or {}).get("pagination")):
-        if not isinstance(holder, dict):
-            continue
-        for name in ("count", "total"):
-            if isinstance(holder.get(name), int) and not isinstance(holder[name], bool):
-                holder[name] -= dropped
-    return out
+        holders.append(out["meta"]["pagination"])
+    return out, len(body["data"]) - len(out["data"]), holders
+
+
+def _subtract(holder: dict[str, Any], name: str, amount: int) -> None:
+    if isinstance(holder.get(name), int) and not isinstance(holder[name], bool):
+        holder[name] -= amount
 
 
 def _shape(value: Any) -> str:
