@@ -461,3 +461,24 @@ def test_the_recorder_checks_each_delivery_signature_and_writes_no_secret(
                         "does not verify with the webhook's secret", "unsigned",
                         "no secret seen for this URL"]
     assert secret not in text
+
+
+def test_list_links_must_keep_the_query_while_their_page_and_presence_are_the_teams() -> None:
+    def run(name: str, links: Any, *, base: str = BASE) -> Run:
+        records = a_run(name, run_id="aaaa1111", first_id=1, base=base).records
+        records[4]["response_body"]["json"]["links"] = links
+        return Run(name, records)
+
+    kept = {"next": BASE + "/api/v2/webhooks?limit=25&page=2", "previous": None}
+    baseline = normalised(run("b", kept))
+    noise = learn_noise([baseline])
+    # Another page number, another host, the query in another order, or no second page at
+    # all (the team's size decides): no difference.
+    for links in ({"next": "https://other.test/api/v2/webhooks?page=3&limit=25",
+                   "previous": None}, None):
+        assert compare(baseline, normalised(run("c", links)), noise).findings == [], links
+    dropped = normalised(run("c", {"next": BASE + "/api/v2/webhooks?page=2", "previous": None}))
+    result = compare(baseline, dropped, noise)
+    assert [(c.path, c.baseline, c.candidate) for f in result.findings for c in f.changes] == [
+        ("$.links.next", "<link /api/v2/webhooks?limit=25&page=<page>>",
+         "<link /api/v2/webhooks?page=<page>>")]

@@ -59,6 +59,8 @@ DELIVERY_HEADERS = ("content-type", "user-agent", "x-aqid-signature", "x-aqid-de
 # Headers recorded inside a delivery log entry whose value is the moment or the machine.
 VOLATILE_KEYS = frozenset({"date", "server", "host", "content-length", "x-ratelimit-remaining",
                            "x-ratelimit-reset", "retry-after", "x-ratelimit-limit"})
+# A value the run cannot know (it depends on data the test did not make): equal to anything.
+ANY = "<any>"
 LINK_KEYS = frozenset({"next", "previous", "prev", "first", "last"})
 
 
@@ -262,7 +264,10 @@ def own_items_only(body: Any, state: TestState) -> Any:
     Room "foreign-data": a team may hold anything, and under -n 2 another worker's
     webhooks come and go in the same list. The test's own items, in their order, are its
     behaviour; `count` (items on this page) is kept less the foreign items dropped, and
-    `total`, `total_pages` and `links`, which count the whole team, only as a shape.
+    `total` and `total_pages`, which count the whole team, only as a shape. `links` too
+    depend on the team's size (none on a single page), but a link there must keep the
+    request's query (brief): each one is its path and query less the page number, and a
+    missing one (null, v1 `[]`) is `<any>`, which compares equal to anything.
     """
     page = _filtered_page(body, lambda item: isinstance(item, dict)
                           and item.get("id") in state.created)
@@ -271,10 +276,23 @@ def own_items_only(body: Any, state: TestState) -> Any:
     out, dropped, holders = page
     for holder in holders:
         _subtract(holder, "count", dropped)
-        for name in ("total", "total_pages", "links"):
+        for name in ("total", "total_pages"):
             if name in holder:
                 holder[name] = f"<{_shape(holder[name])}: team-wide>"
+        if "links" in holder:
+            links = holder["links"]
+            holder["links"] = ({name: _link_form(link) for name, link in links.items()}
+                               if isinstance(links, dict) else ANY)
     return out
+
+
+def _link_form(link: Any) -> Any:
+    """A list link as its path and query, the page number elided (the team's size sets it)."""
+    if not isinstance(link, str):
+        return ANY
+    parts = urlsplit(link)
+    query = sorted((k, "<page>" if k == "page" else v) for k, v in parse_qsl(parts.query, True))
+    return "<link " + parts.path + "?" + "&".join(f"{k}={v}" for k, v in query) + ">"
 
 
 def is_ping(payload: Any) -> bool:
