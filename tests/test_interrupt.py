@@ -29,7 +29,13 @@ import httpx
 import pytest
 
 from contract_suite.core.redact import mask
-from contract_suite.selftest.runs import TOKEN_ENV, TargetSpec, new_tokens, start_target
+from contract_suite.selftest.runs import (
+    TOKEN_ENV,
+    TargetSpec,
+    default_sigint,
+    new_tokens,
+    start_target,
+)
 from reference_server.launcher import RunningServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +94,7 @@ def interrupt_run(target: Target, folder: Path, *args: str, call: int = 1) -> In
     # test &`) with SIGINT ignored, and an ignored signal stays ignored across exec.
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, start_new_session=True,
-                               preexec_fn=_default_sigint)
+                               preexec_fn=default_sigint)
     chunks: list[bytes] = []
 
     def read() -> None:
@@ -126,10 +132,6 @@ def interrupt_run(target: Target, folder: Path, *args: str, call: int = 1) -> In
         assert process.stdout is not None
         process.stdout.close()
     return Interrupted(process.returncode, output())
-
-
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _started(calls: Path) -> int:

@@ -157,6 +157,15 @@ def suite_env(tokens: dict[str, str], first_failure_file: Path) -> dict[str, str
     return env
 
 
+def default_sigint() -> None:
+    """In a suite run's child, before exec: SIGINT as a terminal's foreground job has it.
+
+    A shell starts background jobs (`make selftest &`, nohup, some CI runners) with SIGINT
+    ignored, an ignored signal stays ignored across exec, and the interrupted runs would
+    then run to their end instead of showing what a Ctrl-C does."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def suite_command(base_url: str, settings: RunSettings, junit_path: Path) -> list[str]:
     command = [sys.executable, "-m", "pytest", "contracts", "-q", "-p", "no:cacheprovider",
                "-p", "contract_suite.selftest.first_failure", "--base-url", base_url,
@@ -205,7 +214,8 @@ def _run(target: TargetSpec, settings: RunSettings, base_url: str, tokens: dict[
     wall_start, started = time.time(), time.monotonic()
     # Own session: a timeout kills the whole group (pytest and its xdist workers).
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                               preexec_fn=default_sigint)
     interrupted_at: float | None = None
     try:
         output, interrupted_at = _wait(process, target.interrupt_after, settings,
