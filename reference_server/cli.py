@@ -100,10 +100,12 @@ def settings_from(args: argparse.Namespace) -> tuple[Settings, bool]:
     """The settings, and whether the tokens were generated (then the banner says where)."""
     tokens = tuple(args.token)
     generated = not tokens
-    if generated:
-        tokens = generated_tokens(args.db)
     if args.rate_limit < 1 or args.rate_window <= 0 or args.timeout <= 0 or args.disable_after < 1:
         raise ValueError("--rate-limit, --rate-window, --timeout and --disable-after must be > 0")
+    # Unknown faults and variants are refused (by Settings) before anything is written.
+    Settings(db_path=args.db, faults=frozenset(args.fault), variants=frozenset(args.variant))
+    if generated:  # only once the command line is known good: no token file for a typo
+        tokens = generated_tokens(args.db)
     settings = Settings(
         db_path=args.db, tokens=tokens, rate_limit=args.rate_limit,
         rate_window=args.rate_window, retry_delays=args.retry_delays, timeout=args.timeout,

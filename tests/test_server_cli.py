@@ -19,9 +19,9 @@ TOKENS = {"team-a": "cli-token-a-123456", "team-b": "cli-token-b-654321"}
 AUTH = {"Authorization": f"Bearer {TOKENS['team-a']}"}
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "reference_server", *args], capture_output=True,
-                          text=True, timeout=30)
+                          text=True, timeout=30, cwd=cwd)
 
 
 @pytest.mark.parametrize("args,needle", [(["--token", "no-colon"], "--token"),
@@ -30,11 +30,13 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
                                          (["--variant", "nope"], "unknown variant"),
                                          (["--retry-delays", "1,x"], "--retry-delays"),
                                          (["--rate-limit", "0"], "must be > 0")])
-def test_bad_command_line_is_one_line_and_exit_2(args: list[str], needle: str) -> None:
-    result = run_cli(*args)
+def test_bad_command_line_is_one_line_and_exit_2(args: list[str], needle: str,
+                                                 tmp_path: Path) -> None:
+    result = run_cli(*args, cwd=tmp_path)  # the default --db is ./aqid-reference.sqlite3
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and needle in result.stderr
     assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # refused: no database, no token file
 
 
 def test_list_faults_names_every_fault_and_variant() -> None:
