@@ -170,7 +170,7 @@ def test_integrity_targets_use_a_prepopulated_variant_and_sigint_at_several_poin
     if catalogue.integrity_variant() is None:
         pytest.skip("no pre-populated variant in reference_server/faults.py")
     targets = catalogue.integrity_targets()
-    assert [t.interrupt_after for t in targets] == [None, 4.0, 12.0, 25.0, 12.0]
+    assert [t.interrupt_after for t in targets] == [None, 4.0, 12.0, 18.0, 12.0]
     assert targets[-1].xdist_workers == 2 and targets[-1].name == "integrity-sigint-12s-n2"
     assert all(t.kind == "integrity" and t.variants == (catalogue.integrity_variant(),)
                and t.observer is not None for t in targets)
