@@ -85,15 +85,12 @@ def _selection(config: pytest.Config) -> list[str]:
     for arg in [] if from_testpaths else config.args:
         path = Path(arg.split("::", 1)[0])
         path = path if path.is_absolute() else Path(config.invocation_params.dir) / path
-        try:
-            relative = path.resolve().relative_to(ROOT)
-        except ValueError:
-            relative = None
-        if relative is None or not (ROOT / relative).resolve().is_relative_to(CONTRACTS):
+        resolved = path.resolve()
+        if not resolved.is_relative_to(CONTRACTS):
             raise pytest.UsageError(f"aqid-contracts: a differential run compares contract "
                                     f"runs: {arg} is not under {CONTRACTS}")
         rest = arg.split("::", 1)[1:] if "::" in arg else []
-        chosen.append("::".join([str(relative), *rest]))
+        chosen.append("::".join([str(resolved.relative_to(ROOT)), *rest]))
     if config.option.keyword:
         chosen += ["-k", config.option.keyword]
     if config.option.markexpr:
