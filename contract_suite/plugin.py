@@ -55,6 +55,7 @@ def wants_contracts(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     _rewrite_only_tests(config)
+    _let_interrupts_through_hookwrappers(config)
     config.stash[_DELETED_BY_WORKERS] = 0
     config.stash[_RATE_BY_WORKERS] = []
     resolve_options(config)  # a bad option value is a usage error even without contracts
@@ -72,6 +73,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     process, as the project's own in-process tests make, must not leave them behind)."""
     for restore in reversed(config.stash.get(_RESTORE, [])):
         restore()
+
+
+def _let_interrupts_through_hookwrappers(config: pytest.Config) -> None:
+    """A Ctrl-C that lands while a test's report is made passes through pytest-html's and
+    hypothesis' old-style hookwrappers; pluggy warns about each before raising it again, and
+    the project's `filterwarnings = error` turned that warning into an INTERNALERROR: exit 3,
+    a wall of traceback, and no cleanup of the run's webhooks. The interrupt itself still
+    propagates; only the warning about it is let go (and only for a KeyboardInterrupt)."""
+    config.addinivalue_line(
+        "filterwarnings",
+        "ignore:(?s)A plugin raised an exception during an old-style hookwrapper teardown"
+        ".*KeyboardInterrupt:pluggy.PluggyTeardownRaisedWarning")
 
 
 def _remember_interrupts(config: pytest.Config, suite: SuiteSession) -> None:

@@ -201,3 +201,59 @@ def test_ctrl_c_under_xdist_ends_interrupted_and_deletes_its_webhooks(
     run = interrupt_run(reference, tmp_path, "contracts/deliveries", "contracts/v2", "-n", "2",
                         call=3)
     assert_interrupted_cleanly(run, reference)
+
+
+# Loaded into the run with -p: sends the run its own SIGINT from inside pytest's machinery
+# (not inside a test): the AQID_KILL_AT-th time the hook point AQID_KILL_IN is reached.
+# Deterministic where the Ctrl-C above races the run: CI once caught a SIGINT landing while
+# a report was being made, which pytest-html's hookwrapper turned into an INTERNALERROR.
+SELF_KILL_PLUGIN = """
+import os
+import signal
+import pytest
+
+POINT, AT = os.environ["AQID_KILL_IN"], int(os.environ["AQID_KILL_AT"])
+reached = []
+
+def _reach(point):
+    if point == POINT:
+        reached.append(point)
+        if len(reached) == AT:
+            os.kill(os.getpid(), signal.SIGINT)
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    _reach("makereport-" + call.when)
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report):
+    _reach("logreport-" + report.when)
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    _reach("teardown")
+"""
+
+
+@pytest.mark.parametrize("point", ["makereport-setup", "makereport-call",
+                                   "makereport-teardown", "logreport-call", "teardown"])
+def test_ctrl_c_while_pytest_makes_or_logs_a_report_ends_interrupted_and_deletes_its_webhooks(
+    reference: Target, tmp_path: Path, point: str,
+) -> None:
+    (tmp_path / "aqid_self_kill.py").write_text(SELF_KILL_PLUGIN)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
+    env.update({TOKEN_ENV[role]: token for role, token in reference.tokens.items()})
+    env.update(AQID_BASE_URL=reference.server.base_url, AQID_KILL_IN=point, AQID_KILL_AT="4",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")])))
+    command = [sys.executable, "-m", "pytest", "contracts/v2", "-p", "no:xdist",
+               "-p", "no:cacheprovider", "-q", "-p", "aqid_self_kill"]
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=START_BOUND, preexec_fn=default_sigint)
+    except subprocess.TimeoutExpired as timeout:
+        pytest.fail(f"the run did not end within {START_BOUND:.0f} s: {timeout.output!r:.2000}")
+    output = done.stdout + done.stderr
+    for token in reference.tokens.values():
+        output = output.replace(token, mask(token))
+    assert "INTERNALERROR" not in output, output[-3000:]
+    assert_interrupted_cleanly(Interrupted(done.returncode, output), reference)
