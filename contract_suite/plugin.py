@@ -68,6 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_FailureEcho(config), "aqid-failure-echo")
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own (its last garbage collection included)
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Put back the process-wide handlers this run installed (a run inside another pytest
     process, as the project's own in-process tests make, must not leave them behind)."""
@@ -100,7 +101,31 @@ def _remember_interrupts(config: pytest.Config, suite: SuiteSession) -> None:
         signal.default_int_handler(signum, frame)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
+    config.stash[_ON_SIGINT] = on_sigint
     config.stash.setdefault(_RESTORE, []).append(lambda: signal.signal(signal.SIGINT, previous))
+
+
+_ON_SIGINT = pytest.StashKey[Any]()
+
+
+def _defer_interrupts(config: pytest.Config) -> None:
+    """From session finish on, a Ctrl-C is noted, not raised: the tests are over, and what
+    is left is the teardown of fixtures still set up, the cleanup of this run's webhooks
+    (bounded by its own rate-limit budget) and pytest's summary. Raised there, it would stop
+    the cleanup half way (webhooks left behind) and escape pytest as a traceback (pytest
+    catches a KeyboardInterrupt only while tests run): the self-test saw one land in
+    pytest's last garbage collection and the run die with exit -2."""
+    on_sigint = config.stash.get(_ON_SIGINT, None)
+    suite = existing_session(config)
+    if (on_sigint is None or suite is None
+            or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not on_sigint):
+        return
+
+    def note_sigint(signum: int, frame: Any) -> None:
+        suite.api.interrupted = True
+
+    signal.signal(signal.SIGINT, note_sigint)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -373,6 +398,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     terminal summary (which reports the cleanup) and xdist's "workerfinished" (which
     ships workeroutput).
     """
+    _defer_interrupts(session.config)
     try:
         return (yield)
     finally:

@@ -232,20 +232,39 @@ def pytest_runtest_logreport(report):
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item, nextitem):
     _reach("teardown")
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    _reach("sessionfinish")
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_unconfigure(config):
+    _reach("unconfigure")
+
+# AQID_KILL_IN_CLEANUP: one more SIGINT as the run's cleanup starts deleting.
+import contract_suite.plugin as suite_plugin
+delete_webhooks = suite_plugin.delete_webhooks
+
+def interrupted_delete_webhooks(*args, **kwargs):
+    if os.environ.get("AQID_KILL_IN_CLEANUP"):
+        os.kill(os.getpid(), signal.SIGINT)
+    return delete_webhooks(*args, **kwargs)
+
+suite_plugin.delete_webhooks = interrupted_delete_webhooks
 """
 
 
-@pytest.mark.parametrize("point", ["makereport-setup", "makereport-call",
-                                   "makereport-teardown", "logreport-call", "teardown"])
-def test_ctrl_c_while_pytest_makes_or_logs_a_report_ends_interrupted_and_deletes_its_webhooks(
-    reference: Target, tmp_path: Path, point: str,
-) -> None:
-    (tmp_path / "aqid_self_kill.py").write_text(SELF_KILL_PLUGIN)
+def run_killing_itself(target: Target, folder: Path, point: str, at: int,
+                       path: str = "contracts/v2", in_cleanup: bool = False) -> Interrupted:
+    """`pytest path` against `target`, sending itself SIGINT at `point` (see above)."""
+    (folder / "aqid_self_kill.py").write_text(SELF_KILL_PLUGIN)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
-    env.update({TOKEN_ENV[role]: token for role, token in reference.tokens.items()})
-    env.update(AQID_BASE_URL=reference.server.base_url, AQID_KILL_IN=point, AQID_KILL_AT="4",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")])))
-    command = [sys.executable, "-m", "pytest", "contracts/v2", "-p", "no:xdist",
+    env.update({TOKEN_ENV[role]: token for role, token in target.tokens.items()})
+    env.update(AQID_BASE_URL=target.server.base_url, AQID_KILL_IN=point, AQID_KILL_AT=str(at),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")])))
+    if in_cleanup:
+        env["AQID_KILL_IN_CLEANUP"] = "1"
+    command = [sys.executable, "-m", "pytest", path, "-p", "no:xdist",
                "-p", "no:cacheprovider", "-q", "-p", "aqid_self_kill"]
     try:
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
@@ -253,7 +272,41 @@ def test_ctrl_c_while_pytest_makes_or_logs_a_report_ends_interrupted_and_deletes
     except subprocess.TimeoutExpired as timeout:
         pytest.fail(f"the run did not end within {START_BOUND:.0f} s: {timeout.output!r:.2000}")
     output = done.stdout + done.stderr
-    for token in reference.tokens.values():
+    for token in target.tokens.values():
         output = output.replace(token, mask(token))
     assert "INTERNALERROR" not in output, output[-3000:]
-    assert_interrupted_cleanly(Interrupted(done.returncode, output), reference)
+    return Interrupted(done.returncode, output)
+
+
+@pytest.mark.parametrize("point", ["makereport-setup", "makereport-call",
+                                   "makereport-teardown", "logreport-call", "teardown"])
+def test_ctrl_c_while_pytest_makes_or_logs_a_report_ends_interrupted_and_deletes_its_webhooks(
+    reference: Target, tmp_path: Path, point: str,
+) -> None:
+    run = run_killing_itself(reference, tmp_path, point, at=4)
+    assert_interrupted_cleanly(run, reference)
+
+
+@pytest.mark.parametrize("point", ["sessionfinish", "unconfigure"])
+def test_ctrl_c_after_the_last_test_lets_cleanup_finish_and_keeps_the_verdict(
+    reference: Target, tmp_path: Path, point: str,
+) -> None:
+    # The tests are over: the Ctrl-C is noted, the cleanup runs to its end, and the run
+    # ends with its own verdict (all passed: 0), not a traceback and exit -2.
+    run = run_killing_itself(reference, tmp_path, point, at=1)
+    tail = run.output[-3000:]
+    assert not re.search(r"^Traceback|KeyboardInterrupt", run.output, re.MULTILINE), tail
+    assert re.search(r"^\d+ passed", run.output, re.MULTILINE), tail
+    assert re.search(r"cleanup: deleted \d+ webhook\(s\) left by run \w+", run.output), tail
+    assert run.exit_code == 0, f"exit {run.exit_code}: {tail}"
+    assert tagged_left(reference) == [], tail
+
+
+def test_a_second_ctrl_c_during_cleanup_does_not_stop_it(reference: Target, tmp_path: Path) -> None:
+    # Generated tests leave their creations to the cleanup: interrupted in the third, the
+    # run has webhooks to delete, and a Ctrl-C as the deleting starts must not stop it.
+    run = run_killing_itself(reference, tmp_path, "makereport-call", at=3,
+                             path="contracts/test_generated.py", in_cleanup=True)
+    assert_interrupted_cleanly(run, reference)
+    deleted = re.search(r"cleanup: deleted (\d+) webhook", run.output)
+    assert deleted and int(deleted.group(1)) > 0, run.output[-3000:]
