@@ -100,10 +100,10 @@ def integrity_markdown(runs: list[SuiteRun]) -> str:
     for run in runs:
         if run.target.kind != "integrity":
             continue
-        how = (f"SIGINT {run.target.interrupt_after:.0f} s after the first test"
+        how = (f"SIGINT as test {run.target.interrupt_at_test} started"
                + (f" ({run.interrupted_at:.0f} s after start)" if run.interrupted_at else "")
-               if run.target.interrupt_after else "full run") + (f", -n {run.target.xdist_workers}"
-                                   if run.target.xdist_workers else "")
+               if run.target.interrupt_at_test else "full run")
+        how += f", -n {run.target.xdist_workers}" if run.target.xdist_workers else ""
         result = run.integrity
         if result is None:
             lines.append(f"- **{run.target.name}** ({how}): {verdict(run)}: "

@@ -170,8 +170,8 @@ def test_integrity_targets_use_a_prepopulated_variant_and_sigint_at_several_poin
     if catalogue.integrity_variant() is None:
         pytest.skip("no pre-populated variant in reference_server/faults.py")
     targets = catalogue.integrity_targets()
-    assert [t.interrupt_after for t in targets] == [None, 4.0, 12.0, 18.0, 12.0]
-    assert targets[-1].xdist_workers == 2 and targets[-1].name == "integrity-sigint-12s-n2"
+    assert [t.interrupt_at_test for t in targets] == [None, 5, 80, 96, 60]
+    assert targets[-1].xdist_workers == 2 and targets[-1].name == "integrity-sigint-test60-n2"
     assert all(t.kind == "integrity" and t.variants == (catalogue.integrity_variant(),)
                and t.observer is not None for t in targets)
     expected = "prepopulated-unusual" if "prepopulated-unusual" in VARIANTS else "prepopulated"
@@ -229,14 +229,16 @@ def test_a_webhook_disabled_after_failed_deliveries_still_fails_and_says_why(
 FAKE_SUITE = """
 import os, signal, sys, time
 signal.signal(signal.SIGINT, lambda *_: sys.exit(2))  # pytest's 'interrupted'
-time.sleep(0.5)
-open(os.environ["AQID_TESTS_STARTED_FILE"], "w").close()
+for test in range(1, 4):  # three tests start, 0.5 s apart (as worker and controller)
+    time.sleep(0.5)
+    with open(os.environ["AQID_TESTS_STARTED_FILE"], "a") as started:
+        started.write(f"test_{test}\\ntest_{test}\\n")
 time.sleep(30)
 sys.exit(0)
 """
 
 
-def test_the_sigint_goes_to_the_suite_counted_from_its_first_test(tmp_path: Path) -> None:
+def test_the_sigint_goes_to_the_suite_as_its_nth_test_starts(tmp_path: Path) -> None:
     import os
     import subprocess
     import sys
@@ -249,9 +251,9 @@ def test_the_sigint_goes_to_the_suite_counted_from_its_first_test(tmp_path: Path
                                stdout=subprocess.DEVNULL, start_new_session=True,
                                env={**os.environ, "AQID_TESTS_STARTED_FILE": str(marker)})
     began = time.monotonic()
-    _, sent = _wait(process, 0.5, RunSettings(timeout=20.0, interrupt_grace=5.0), marker)
+    _, sent = _wait(process, 2, RunSettings(timeout=20.0, interrupt_grace=5.0), marker)
     assert process.returncode == 2
-    assert sent is not None and 0.9 <= sent < 5.0  # 0.5 s start + 0.5 s after the marker
+    assert sent is not None and 1.2 <= sent < 1.5 + 3.0  # the second test's start + 0.3 s
     assert time.monotonic() - began < 10.0
 
 
@@ -271,9 +273,31 @@ def test_a_suite_that_ignores_the_sigint_is_killed_after_the_grace(tmp_path: Pat
     began = time.monotonic()
     try:
         with pytest.raises(subprocess.TimeoutExpired) as raised:
-            _wait(process, 0.2, RunSettings(timeout=20.0, interrupt_grace=1.0), marker)
+            _wait(process, 1, RunSettings(timeout=20.0, interrupt_grace=1.0), marker)
         assert raised.value.sigint_sent_at is not None  # the caller says "did not stop"
         assert time.monotonic() - began < 8.0
     finally:
         process.kill()
         process.wait(5)
+
+
+def test_each_interrupt_point_lands_where_the_catalogue_says_well_before_the_end() -> None:
+    # The points count the run's tests in the order it runs them: collect that order (the
+    # self-test's profile, one process) and check each point's kind and that tests follow it.
+    import os
+    import subprocess
+    import sys
+
+    from contract_suite.core.paths import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "contracts", "--collect-only", "-q",
+                           "-p", "no:cacheprovider", "-p", "no:xdist", "--profile", "ci"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    order = [line for line in done.stdout.splitlines() if "::" in line]
+    kinds = {5: ".contract.yaml", 80: "contracts/deliveries/", 96: "contracts/test_generated.py"}
+    for test, workers in catalogue.INTERRUPTS:
+        assert test <= len(order) - 8, f"test {test} of {len(order)}: too near the end"
+        if not workers:
+            assert kinds[test] in order[test - 1], (test, order[test - 1])

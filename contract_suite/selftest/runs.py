@@ -35,7 +35,7 @@ from contract_suite.core.redact import mask
 from reference_server.launcher import RunningServer, ServerStartError, start_reference_server
 
 from .first_failure import ENV_VAR as FIRST_FAILURE_ENV
-from .first_failure import STARTED_ENV_VAR, read_first_failure
+from .first_failure import STARTED_ENV_VAR, read_first_failure, tests_started
 from .junit import FailedTest, JunitError, read_junit
 
 # The embedded target's delivery settings (contract_suite/core/embedded.py), so a fault run
@@ -69,7 +69,7 @@ class TargetSpec:
     xdist_workers: int | None = None
     rate_limit: int | None = None  # requests per window (None: RATE_LIMIT, out of reach)
     rate_window: float | None = None
-    interrupt_after: float | None = None  # SIGINT this many seconds after the first test
+    interrupt_at_test: int | None = None  # SIGINT just after the N-th test started
     observer: Callable[[], Observer] | None = None  # a fresh observer per run
 
     def settings_for(self, settings: RunSettings) -> RunSettings:
@@ -218,7 +218,7 @@ def _run(target: TargetSpec, settings: RunSettings, base_url: str, tokens: dict[
                                preexec_fn=default_sigint)
     interrupted_at: float | None = None
     try:
-        output, interrupted_at = _wait(process, target.interrupt_after, settings,
+        output, interrupted_at = _wait(process, target.interrupt_at_test, settings,
                                        started_marker)
     except subprocess.TimeoutExpired as exc:
         os.killpg(process.pid, signal.SIGKILL)
@@ -226,8 +226,9 @@ def _run(target: TargetSpec, settings: RunSettings, base_url: str, tokens: dict[
         sent = getattr(exc, "sigint_sent_at", None)
         bound = (f"did not stop within {settings.interrupt_grace:.0f} s of the SIGINT"
                  if sent is not None else f"timed out after {settings.timeout:.0f} s"
-                 + (" before its first test started" if target.interrupt_after is not None
-                    and not started_marker.exists() else ""))
+                 + (f" before its test {target.interrupt_at_test} started"
+                    if target.interrupt_at_test is not None
+                    and tests_started(started_marker) < target.interrupt_at_test else ""))
         return SuiteRun(target, settings.seed, None, time.monotonic() - started,
                         problem=bound, output_tail=_tail(_masked(output, tokens)),
                         profile=settings.profile, interrupted_at=sent)
@@ -252,28 +253,31 @@ def _run(target: TargetSpec, settings: RunSettings, base_url: str, tokens: dict[
     return run
 
 
-POLL = 0.25  # seconds between looks at the tests-started marker
+POLL = 0.1  # seconds between looks at the tests-started file
+# From the N-th test's start to the SIGINT: inside that test's call, past its set-up.
+INTERRUPT_SETTLE = 0.3
 
 
-def _wait(process: subprocess.Popen[str], interrupt_after: float | None,
-          settings: RunSettings, started_marker: Path) -> tuple[str, float | None]:
+def _wait(process: subprocess.Popen[str], interrupt_at_test: int | None,
+          settings: RunSettings, started_file: Path) -> tuple[str, float | None]:
     """The suite's output once it ends, and when it was interrupted (None: it was not).
 
     Without an interrupt: bounded by settings.timeout. With one: SIGINT to the whole
-    process group (pytest and its xdist workers, as a terminal's Ctrl-C) `interrupt_after`
-    seconds after the first test started (the marker file), then at most
-    settings.interrupt_grace more. Raises TimeoutExpired when a bound is passed (the
-    caller kills the group).
+    process group (pytest and its xdist workers, as a terminal's Ctrl-C) INTERRUPT_SETTLE
+    seconds after the `interrupt_at_test`-th test started (the started file's lines), then
+    at most settings.interrupt_grace more. Counted in tests, not seconds: a point in
+    seconds landed after the end of the run on a fast machine, or in its cleanup. Raises
+    TimeoutExpired when a bound is passed (the caller kills the group).
     """
-    if interrupt_after is None:
+    if interrupt_at_test is None:
         return process.communicate(timeout=settings.timeout)[0], None
     begin = time.monotonic()
     deadline = begin + settings.timeout
     due: float | None = None
     while True:
         now = time.monotonic()
-        if due is None and started_marker.exists():
-            due = now + interrupt_after
+        if due is None and tests_started(started_file) >= interrupt_at_test:
+            due = now + INTERRUPT_SETTLE
         if now >= deadline:
             raise subprocess.TimeoutExpired(process.args, settings.timeout)
         if due is not None and now >= due:
