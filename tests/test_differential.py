@@ -303,6 +303,10 @@ def test_the_driver_refuses_a_half_given_target_and_an_unknown_fault_with_exit_4
         capsys: pytest.CaptureFixture[str]) -> None:
     assert driver.main(["--baseline-url", "http://127.0.0.1:9", "--baseline-token", "t"]) == 4
     assert driver.main(["--fault", "no-such-fault"]) == 4
+    assert driver.main(["--baseline-fault", "no-such-fault"]) == 4
+    assert driver.main(["--baseline-url", "http://127.0.0.1:9", "--baseline-token", "t",
+                        "--base-url", "http://127.0.0.1:9", "--token", "u",
+                        "--baseline-fault", "list-order-descending"]) == 4
     assert driver.main(["--base-url", "http://127.0.0.1:9/api", "--token", "x",
                         "--baseline-url", "http://127.0.0.1:9", "--baseline-token", "y"]) == 4
     err = capsys.readouterr().err.splitlines()
@@ -311,6 +315,10 @@ def test_the_driver_refuses_a_half_given_target_and_an_unknown_fault_with_exit_4
         "neither, for the embedded reference server)",
         "ERROR: aqid-contracts: differential: --fault 'no-such-fault' is not in the "
         "catalogue (python -m reference_server --list-faults)",
+        "ERROR: aqid-contracts: differential: --baseline-fault 'no-such-fault' is not in the "
+        "catalogue (python -m reference_server --list-faults)",
+        "ERROR: aqid-contracts: differential: --baseline-fault/--baseline-variant apply to "
+        "the embedded baseline, not to --baseline-url or a recording",
         "ERROR: aqid-contracts: --base-url 'http://127.0.0.1:9/api' must not include /api "
         "(the suite appends /api and /api/v2 itself)"]
 
@@ -350,6 +358,26 @@ def test_clean_matches_clean_and_a_recording_of_it_names_the_list_order_fault(
     assert junit_xml.count("<failure") == 1 and 'name="v2 GET /webhooks"' in junit_xml
     for text in (report, junit_xml, "\n".join(lines), record.read_bytes().decode("latin-1")):
         assert "selftest-main-" not in text and "Bearer selftest" not in text
+
+
+@pytest.mark.slow
+def test_a_clean_candidate_against_a_recording_of_a_faulty_build_names_the_difference(
+        tmp_path: Path) -> None:
+    # The other way round: the recorded baseline had the fault, the candidate is clean.
+    # The candidate keeps every contract, so each difference is "a change to review".
+    record = tmp_path / "faulty-baseline.jsonl"
+    code, lines = run_driver("--seed", "12", "--baseline-fault", "list-order-descending",
+                             "--record", str(record), tmp_path=tmp_path)
+    assert "baseline-1: embedded reference server (fault list-order-descending): exit 1" \
+        in "\n".join(lines), "\n".join(lines)
+    assert code == 1  # the clean candidate of this run differs from the faulty baseline
+
+    code, lines = run_driver("--against-recording", str(record), tmp_path=tmp_path)
+    text = "\n".join(lines)
+    assert code == 1, text
+    assert "DIFF v2 GET /webhooks [a change to review]" in text, text
+    assert "     $.data[0].id: <id #2> -> <id #1>" in lines, text
+    assert "candidate contract failures: 0" in text, text
 
 
 @pytest.mark.slow

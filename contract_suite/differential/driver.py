@@ -90,6 +90,11 @@ def parser() -> argparse.ArgumentParser:
                    help="embedded candidate: switch on this fault (reference_server/faults.py)")
     p.add_argument("--variant", action="append", default=[],
                    help="embedded candidate: switch on this benign variant")
+    p.add_argument("--baseline-fault", action="append", default=[],
+                   help="embedded baseline: switch on this fault (e.g. to --record a "
+                        "faulty build and check that a candidate is compared with it)")
+    p.add_argument("--baseline-variant", action="append", default=[],
+                   help="embedded baseline: switch on this benign variant")
     p.add_argument("--seed", type=int, default=None, help="default: a new one, printed")
     p.add_argument("--profile", default=None, help="suite profile (default ci)")
     p.add_argument("--workers", type=int, default=0,
@@ -123,17 +128,24 @@ def sides(args: argparse.Namespace) -> tuple[Side, Side]:
     if args.base_url and (args.fault or args.variant):
         raise NeverStarted("aqid-contracts: differential: --fault/--variant apply to the "
                            "embedded reference server, not to --base-url")
+    if (args.baseline_url or args.against_recording) and (args.baseline_fault
+                                                          or args.baseline_variant):
+        raise NeverStarted("aqid-contracts: differential: --baseline-fault/--baseline-variant "
+                           "apply to the embedded baseline, not to --baseline-url or a "
+                           "recording")
     if args.base_url and not args.token:
         raise NeverStarted(f"aqid-contracts: differential: --base-url {args.base_url} needs "
                            "--token (or AQID_TOKEN)")
     if args.baseline_url and not args.baseline_token:
         raise NeverStarted(f"aqid-contracts: differential: --baseline-url {args.baseline_url} "
                            "needs --baseline-token (or AQID_BASELINE_TOKEN)")
-    if args.fault or args.variant:
+    if args.fault or args.variant or args.baseline_fault or args.baseline_variant:
         from reference_server.faults import FAULTS, VARIANTS
 
         for flag, names, catalogue in (("--fault", args.fault, FAULTS),
-                                       ("--variant", args.variant, VARIANTS)):
+                                       ("--variant", args.variant, VARIANTS),
+                                       ("--baseline-fault", args.baseline_fault, FAULTS),
+                                       ("--baseline-variant", args.baseline_variant, VARIANTS)):
             for name in names:
                 if name not in catalogue:
                     raise NeverStarted(f"aqid-contracts: differential: {flag} {name!r} is not "
@@ -144,7 +156,8 @@ def sides(args: argparse.Namespace) -> tuple[Side, Side]:
         return {role: value for role, _ in _ROLES
                 if (value := getattr(args, prefix + role, None))}
 
-    baseline = Side("baseline", args.baseline_url, tokens("baseline_"))
+    baseline = Side("baseline", args.baseline_url, tokens("baseline_"),
+                    tuple(args.baseline_fault), tuple(args.baseline_variant))
     candidate = Side("candidate", args.base_url, tokens(""), tuple(args.fault),
                      tuple(args.variant))
     return baseline, candidate
