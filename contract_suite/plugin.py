@@ -98,34 +98,20 @@ def _remember_interrupts(config: pytest.Config, suite: SuiteSession) -> None:
 
     def on_sigint(signum: int, frame: Any) -> None:
         suite.api.interrupted = True
-        signal.default_int_handler(signum, frame)
+        if not config.stash.get(_TESTS_OVER, False):
+            signal.default_int_handler(signum, frame)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
-    config.stash[_ON_SIGINT] = on_sigint
     config.stash.setdefault(_RESTORE, []).append(lambda: signal.signal(signal.SIGINT, previous))
 
 
-_ON_SIGINT = pytest.StashKey[Any]()
-
-
-def _defer_interrupts(config: pytest.Config) -> None:
-    """From session finish on, a Ctrl-C is noted, not raised: the tests are over, and what
-    is left is the teardown of fixtures still set up, the cleanup of this run's webhooks
-    (bounded by its own rate-limit budget) and pytest's summary. Raised there, it would stop
-    the cleanup half way (webhooks left behind) and escape pytest as a traceback (pytest
-    catches a KeyboardInterrupt only while tests run): the self-test saw one land in
-    pytest's last garbage collection and the run die with exit -2."""
-    on_sigint = config.stash.get(_ON_SIGINT, None)
-    suite = existing_session(config)
-    if (on_sigint is None or suite is None
-            or threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not on_sigint):
-        return
-
-    def note_sigint(signum: int, frame: Any) -> None:
-        suite.api.interrupted = True
-
-    signal.signal(signal.SIGINT, note_sigint)
+# From session finish on, a Ctrl-C is noted, not raised: the tests are over, and what is
+# left is the teardown of fixtures still set up, the cleanup of this run's webhooks (bounded
+# by its own rate-limit budget) and pytest's summary. Raised there, it would stop the
+# cleanup half way (webhooks left behind) and escape pytest as a traceback (pytest catches
+# a KeyboardInterrupt only while tests run): the self-test saw one land in pytest's last
+# garbage collection and the run die with exit -2.
+_TESTS_OVER = pytest.StashKey[bool]()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -398,7 +384,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     terminal summary (which reports the cleanup) and xdist's "workerfinished" (which
     ships workeroutput).
     """
-    _defer_interrupts(session.config)
+    session.config.stash[_TESTS_OVER] = True
     try:
         return (yield)
     finally:

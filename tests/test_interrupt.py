@@ -80,14 +80,26 @@ def reference(tmp_path: Path) -> Iterator[Target]:
         server.stop()
 
 
+def suite_env(target: Target, folder: Path, **extra: str) -> dict[str, str]:
+    """The environment of a suite run against `target` that can load plugins from `folder`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
+    env.update({TOKEN_ENV[role]: token for role, token in target.tokens.items()})
+    env.update(AQID_BASE_URL=target.server.base_url, **extra,
+               PYTHONPATH=os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")])))
+    return env
+
+
+def masked(text: str, target: Target) -> str:
+    for token in target.tokens.values():
+        text = text.replace(token, mask(token))
+    return text
+
+
 def interrupt_run(target: Target, folder: Path, *args: str, call: int = 1) -> Interrupted:
     """Run `pytest *args` against `target`; Ctrl-C just after test call number `call` starts."""
     (folder / "aqid_test_calls.py").write_text(CALLS_PLUGIN)
     calls = folder / "calls.txt"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
-    env.update({TOKEN_ENV[role]: token for role, token in target.tokens.items()})
-    env.update(AQID_BASE_URL=target.server.base_url, AQID_TEST_CALLS=str(calls),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")])))
+    env = suite_env(target, folder, AQID_TEST_CALLS=str(calls))
     command = [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-q",
                "-p", "aqid_test_calls"]
     # SIGINT as a terminal's foreground job has it: a shell starts background jobs (`make
@@ -106,10 +118,7 @@ def interrupt_run(target: Target, folder: Path, *args: str, call: int = 1) -> In
     reader.start()
 
     def output() -> str:
-        text = b"".join(chunks).decode(errors="replace")
-        for token in target.tokens.values():
-            text = text.replace(token, mask(token))
-        return text
+        return masked(b"".join(chunks).decode(errors="replace"), target)
 
     try:
         deadline = time.monotonic() + START_BOUND
@@ -258,12 +267,8 @@ def run_killing_itself(target: Target, folder: Path, point: str, at: int,
                        path: str = "contracts/v2", in_cleanup: bool = False) -> Interrupted:
     """`pytest path` against `target`, sending itself SIGINT at `point` (see above)."""
     (folder / "aqid_self_kill.py").write_text(SELF_KILL_PLUGIN)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AQID_")}
-    env.update({TOKEN_ENV[role]: token for role, token in target.tokens.items()})
-    env.update(AQID_BASE_URL=target.server.base_url, AQID_KILL_IN=point, AQID_KILL_AT=str(at),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")])))
-    if in_cleanup:
-        env["AQID_KILL_IN_CLEANUP"] = "1"
+    env = suite_env(target, folder, AQID_KILL_IN=point, AQID_KILL_AT=str(at),
+                    **({"AQID_KILL_IN_CLEANUP": "1"} if in_cleanup else {}))
     command = [sys.executable, "-m", "pytest", path, "-p", "no:xdist",
                "-p", "no:cacheprovider", "-q", "-p", "aqid_self_kill"]
     try:
@@ -271,9 +276,7 @@ def run_killing_itself(target: Target, folder: Path, point: str, at: int,
                               timeout=START_BOUND, preexec_fn=default_sigint)
     except subprocess.TimeoutExpired as timeout:
         pytest.fail(f"the run did not end within {START_BOUND:.0f} s: {timeout.output!r:.2000}")
-    output = done.stdout + done.stderr
-    for token in target.tokens.values():
-        output = output.replace(token, mask(token))
+    output = masked(done.stdout + done.stderr, target)
     assert "INTERNALERROR" not in output, output[-3000:]
     return Interrupted(done.returncode, output)
 

@@ -21,8 +21,8 @@ ENV_VAR = "AQID_FIRST_FAILURE_FILE"
 STARTED_ENV_VAR = "AQID_TESTS_STARTED_FILE"
 
 
-def _record(variable: str = ENV_VAR) -> None:
-    path = os.environ.get(variable)
+def _record() -> None:
+    path = os.environ.get(ENV_VAR)
     if not path:
         return
     try:

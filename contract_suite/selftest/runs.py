@@ -206,8 +206,8 @@ def _run(target: TargetSpec, settings: RunSettings, base_url: str, tokens: dict[
          junit_path: Path, folder: Path) -> SuiteRun:
     marker = folder / "first-failure"
     env = suite_env(tokens, marker)
-    started_marker = folder / "tests-started"
-    env[STARTED_ENV_VAR] = str(started_marker)
+    started_file = folder / "tests-started"
+    env[STARTED_ENV_VAR] = str(started_file)
     command = suite_command(base_url, settings, junit_path)
     if target.kind == "fault" and settings.faults_stop_at_first_failure:
         command.append("-x")
@@ -219,7 +219,7 @@ def _run(target: TargetSpec, settings: RunSettings, base_url: str, tokens: dict[
     interrupted_at: float | None = None
     try:
         output, interrupted_at = _wait(process, target.interrupt_at_test, settings,
-                                       started_marker)
+                                       started_file)
     except subprocess.TimeoutExpired as exc:
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
@@ -228,7 +228,7 @@ def _run(target: TargetSpec, settings: RunSettings, base_url: str, tokens: dict[
                  if sent is not None else f"timed out after {settings.timeout:.0f} s"
                  + (f" before its test {target.interrupt_at_test} started"
                     if target.interrupt_at_test is not None
-                    and tests_started(started_marker) < target.interrupt_at_test else ""))
+                    and tests_started(started_file) < target.interrupt_at_test else ""))
         return SuiteRun(target, settings.seed, None, time.monotonic() - started,
                         problem=bound, output_tail=_tail(_masked(output, tokens)),
                         profile=settings.profile, interrupted_at=sent)
